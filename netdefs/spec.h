@@ -1,0 +1,106 @@
+// NetworkSpec: a validated network definition as plain C++ structs.
+// Everything after the loader works on these; protobuf types never leave netdefs/.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace spikeq {
+
+struct PoissonParams {
+  double rate_hz = 0;
+  bool operator==(const PoissonParams&) const = default;
+};
+
+struct LifParams {
+  double tau_m_ms = 20;
+  double e_l_mv = 0;
+  double v_th_mv = 20;
+  double v_reset_mv = 10;
+  double t_ref_ms = 2;
+  // Initial V: uniform in [v_init_low_mv, v_init_high_mv); equal ends = fixed.
+  double v_init_low_mv = 0;
+  double v_init_high_mv = 0;
+  double mu_mv = 0;     // background drive mean
+  double sigma_mv = 0;  // background white-noise amplitude (stationary var sigma^2/2)
+  double mean_target_mv() const { return e_l_mv + mu_mv; }  // m of physics.md §3
+  bool operator==(const LifParams&) const = default;
+};
+
+enum class ModelKind { Poisson, Lif };
+
+struct PopulationSpec {
+  std::string name;
+  std::uint64_t size = 0;
+  ModelKind kind = ModelKind::Lif;
+  PoissonParams poisson;  // meaningful when kind == Poisson
+  LifParams lif;          // meaningful when kind == Lif
+  bool operator==(const PopulationSpec&) const = default;
+};
+
+enum class RuleKind { FixedIndegree, OneToOne, AllToAll, PairwiseBernoulli };
+
+struct ProjectionSpec {
+  std::string name;
+  std::size_t source = 0;  // index into NetworkSpec::populations
+  std::size_t target = 0;
+  RuleKind rule = RuleKind::AllToAll;
+  std::uint64_t indegree = 0;  // FixedIndegree
+  double p = 0;                // PairwiseBernoulli
+  bool allow_autapses = false;
+  bool allow_multapses = false;  // FixedIndegree only
+  double weight_mv = 0;
+  double delay_ms = 0;
+  bool independent_trains = true;  // Poisson sources only
+  bool operator==(const ProjectionSpec&) const = default;
+};
+
+enum class SimMode { Event, Stepped };
+enum class Integrator { EulerMaruyama, Exact };
+
+struct SimulationSpec {
+  SimMode mode = SimMode::Event;
+  double dt_ms = 0.1;
+  Integrator integrator = Integrator::EulerMaruyama;
+  std::uint32_t trials = 1;
+  double ou_check_interval_ms = 0.1;
+  double crossing_tolerance_ms = 1e-6;
+  bool operator==(const SimulationSpec&) const = default;
+};
+
+struct VoltageProbeSpec {
+  std::size_t population = 0;
+  std::vector<std::uint64_t> node_ids;  // within the population; never empty after loading
+  double interval_ms = 1;
+  double start_ms = 1;
+  bool operator==(const VoltageProbeSpec&) const = default;
+};
+
+struct RecordingSpec {
+  std::vector<bool> spikes_from;  // per population; all true when the netdef lists none
+  std::vector<VoltageProbeSpec> voltage_probes;
+  bool operator==(const RecordingSpec&) const = default;
+};
+
+struct NetworkSpec {
+  std::string name;
+  double duration_ms = 0;
+  std::uint64_t seed = 1;
+  std::vector<PopulationSpec> populations;
+  std::vector<ProjectionSpec> projections;
+  SimulationSpec simulation;
+  RecordingSpec recording;
+  // The definition after --set overrides, as protobuf text: what manifests record
+  // and what reloads to the same spec.
+  std::string resolved_text;
+  bool operator==(const NetworkSpec&) const = default;
+
+  std::uint64_t total_nodes() const {
+    std::uint64_t n = 0;
+    for (const auto& p : populations) n += p.size;
+    return n;
+  }
+};
+
+}  // namespace spikeq
