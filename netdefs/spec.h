@@ -71,7 +71,7 @@ struct SimulationSpec {
 
 struct VoltageProbeSpec {
   std::size_t population = 0;
-  std::vector<std::uint64_t> node_ids;  // within the population; never empty after loading
+  std::vector<std::uint64_t> node_ids;  // within the population; empty = every node
   double interval_ms = 1;
   double start_ms = 1;
   bool operator==(const VoltageProbeSpec&) const = default;

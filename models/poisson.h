@@ -1,0 +1,16 @@
+// Poisson source: exact continuous-time spikes (physics.md §1).
+#pragma once
+
+#include <limits>
+
+namespace spikeq::poisson {
+
+// Next arrival after t_ms for a train of rate_per_ms, given an Exp(1) draw.
+// Rate 0 never fires. Superposition: C independent trains of rate r are one train
+// of rate C*r, which is how the engine merges a target's independent inputs.
+inline double next_arrival_ms(double t_ms, double rate_per_ms, double exp1) {
+  if (rate_per_ms <= 0.0) return std::numeric_limits<double>::infinity();
+  return t_ms + exp1 / rate_per_ms;
+}
+
+}  // namespace spikeq::poisson
