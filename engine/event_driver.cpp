@@ -1,0 +1,369 @@
+#include "engine/event_driver.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "models/lif.h"
+#include "models/poisson.h"
+
+namespace spikeq {
+namespace {
+constexpr double kNever = std::numeric_limits<double>::infinity();
+}
+
+// Per-population constants, precomputed once so the per-event code reads one
+// small table entry instead of the spec.
+struct EventDriver::PopulationModel {
+  bool lif = false;
+  bool recorded = false;
+  bool noisy = false;          // sigma > 0: OU between events, bridge tests
+  bool drift_crosses = false;  // sigma = 0 and m > theta: crossings between events
+  bool own_train = false;      // Poisson: the node's own train is needed
+  double rate_per_ms = 0;
+  double tau_m_ms = 1, inv_tau = 1, m_mv = 0, v_th_mv = 0, v_reset_mv = 0, t_ref_ms = 0, sigma_mv = 0;
+  double check_ms = 0, tolerance_ms = 0;
+};
+
+EventDriver::~EventDriver() = default;
+
+EventDriver::EventDriver(const Network& network, std::uint64_t trial, RunSink& sink,
+                         const std::atomic<bool>* stop)
+    : net_(network), trial_(trial), sink_(sink), stop_(stop),
+      duration_ms_(network.spec().duration_ms) {
+  const NetworkSpec& spec = net_.spec();
+  models_.resize(spec.populations.size());
+  for (std::size_t i = 0; i < spec.populations.size(); ++i) {
+    const PopulationSpec& ps = spec.populations[i];
+    PopulationModel& pm = models_[i];
+    pm.recorded = spec.recording.spikes_from[i];
+    if (ps.kind == ModelKind::Poisson) {
+      pm.rate_per_ms = ps.poisson.rate_hz * 1e-3;
+      pm.own_train = pm.recorded;
+      continue;
+    }
+    const LifParams& lp = ps.lif;
+    pm.lif = true;
+    pm.tau_m_ms = lp.tau_m_ms;
+    pm.inv_tau = 1.0 / lp.tau_m_ms;
+    pm.m_mv = lp.mean_target_mv();
+    pm.v_th_mv = lp.v_th_mv;
+    pm.v_reset_mv = lp.v_reset_mv;
+    pm.t_ref_ms = lp.t_ref_ms;
+    pm.sigma_mv = lp.sigma_mv;
+    pm.noisy = lp.sigma_mv > 0;
+    pm.drift_crosses = !pm.noisy && pm.m_mv > lp.v_th_mv;
+    pm.check_ms = spec.simulation.ou_check_interval_ms;
+    pm.tolerance_ms = spec.simulation.crossing_tolerance_ms;
+  }
+  weight_mv_.resize(spec.projections.size());
+  for (std::size_t p = 0; p < spec.projections.size(); ++p) {
+    weight_mv_[p] = spec.projections[p].weight_mv;
+    if (net_.projections()[p].delivers_spikes &&
+        spec.populations[spec.projections[p].source].kind == ModelKind::Poisson)
+      models_[spec.projections[p].source].own_train = true;
+  }
+  init_state();
+}
+
+void EventDriver::init_state() {
+  const NetworkSpec& spec = net_.spec();
+  const NodeId n_nodes = net_.node_count();
+  const std::uint64_t seed = spec.seed;
+  membrane_.assign(n_nodes, Membrane{0, 0, kNever});
+  stats_.spikes_per_population.assign(spec.populations.size(), 0);
+  bool any_noisy = false, any_drift = false;
+  for (const auto& pm : models_) {
+    any_noisy |= pm.noisy;
+    any_drift |= pm.drift_crosses;
+  }
+  if (any_noisy) noise_rng_.resize(n_nodes);
+  if (any_drift) crossing_ms_.assign(n_nodes, kNever);
+
+  // Merged input trains: the independent trains of one projection into one target
+  // superpose into a single Poisson train of rate indegree * rate (physics.md §1),
+  // so C inputs cost one train, not C. Independent trains start at the projection's
+  // delay: they stand for sources that began firing at t = 0.
+  std::vector<std::vector<std::size_t>> trains_into_population(spec.populations.size());
+  for (std::size_t p = 0; p < spec.projections.size(); ++p)
+    if (!net_.projections()[p].delivers_spikes) trains_into_population[spec.projections[p].target].push_back(p);
+  train_begin_.assign(n_nodes + 1, 0);
+  for (std::size_t i = 0; i < spec.populations.size(); ++i) {
+    const PopulationTable& pop = net_.populations()[i];
+    for (NodeId local = 0; local < pop.size; ++local) {
+      const NodeId n = pop.first + local;
+      train_begin_[n] = static_cast<std::uint32_t>(trains_.size());
+      for (std::size_t p : trains_into_population[i]) {
+        const ProjectionSpec& ps = spec.projections[p];
+        const double rate = net_.in_degrees(p)[local] * spec.populations[ps.source].poisson.rate_hz * 1e-3;
+        InputTrain tr{kNever, rate, ps.weight_mv, RngStream(seed, trial_, Purpose::InputTrain, p, local)};
+        tr.next_ms = poisson::next_arrival_ms(ps.delay_ms, rate, tr.rng.exponential());
+        trains_.push_back(tr);
+      }
+    }
+  }
+  train_begin_[n_nodes] = static_cast<std::uint32_t>(trains_.size());
+
+  // Probe cursors, grouped by node.
+  const auto& probe_specs = spec.recording.voltage_probes;
+  std::vector<std::vector<ProbeCursor>> per_node(probe_specs.empty() ? 0 : n_nodes);
+  for (std::uint32_t k = 0; k < probe_specs.size(); ++k) {
+    const VoltageProbeSpec& vp = probe_specs[k];
+    const PopulationTable& pop = net_.populations()[vp.population];
+    const double first = vp.start_ms <= duration_ms_ ? vp.start_ms : kNever;
+    if (vp.node_ids.empty())
+      for (NodeId local = 0; local < pop.size; ++local) per_node[pop.first + local].push_back({first, k});
+    else
+      for (std::uint64_t local : vp.node_ids) per_node[pop.first + local].push_back({first, k});
+  }
+  if (!per_node.empty()) {
+    probe_begin_.assign(n_nodes + 1, 0);
+    for (NodeId n = 0; n < n_nodes; ++n) {
+      probe_begin_[n] = static_cast<std::uint32_t>(probes_.size());
+      probes_.insert(probes_.end(), per_node[n].begin(), per_node[n].end());
+    }
+    probe_begin_[n_nodes] = static_cast<std::uint32_t>(probes_.size());
+  }
+
+  source_trains_.resize(spec.populations.size());
+  for (std::size_t i = 0; i < spec.populations.size(); ++i) {
+    const PopulationTable& pop = net_.populations()[i];
+    const PopulationModel& pm = models_[i];
+    if (pm.own_train) {
+      auto& trains = source_trains_[i];
+      trains.reserve(pop.size);
+      for (NodeId local = 0; local < pop.size; ++local) {
+        SourceTrain st{kNever, RngStream(seed, trial_, Purpose::SourceTrain, i, local)};
+        st.next_ms = poisson::next_arrival_ms(0.0, pm.rate_per_ms, st.rng.exponential());
+        trains.push_back(st);
+      }
+    }
+    if (!pm.lif) continue;
+    const LifParams& lp = spec.populations[i].lif;
+    for (NodeId local = 0; local < pop.size; ++local) {
+      const NodeId n = pop.first + local;
+      double v = lp.v_init_low_mv;
+      if (lp.v_init_high_mv > lp.v_init_low_mv) {
+        RngStream rng(seed, trial_, Purpose::InitialState, i, local);
+        v += (lp.v_init_high_mv - lp.v_init_low_mv) * (1.0 - rng.uniform_open0());
+      }
+      membrane_[n].v_mv = v;
+      if (pm.noisy) noise_rng_[n] = RngStream(seed, trial_, Purpose::MembraneNoise, i, local);
+      if (v >= pm.v_th_mv) {
+        spike(n, 0.0);  // starting at or above threshold fires at once
+      } else if (pm.drift_crosses) {
+        crossing_ms_[n] = lif::time_to_threshold_ms(v, pm.m_mv, pm.v_th_mv, pm.tau_m_ms);
+      }
+      refresh_next_internal(n);
+    }
+  }
+}
+
+RunStats EventDriver::run() {
+  // Epoch length: the smallest delay of any LIF-sourced projection (d_min); with
+  // none, 10 ms, a bound on how long output waits before reaching the sink.
+  double epoch_ms = 10.0;
+  for (std::size_t p = 0; p < net_.spec().projections.size(); ++p) {
+    const ProjectionSpec& ps = net_.spec().projections[p];
+    if (net_.spec().populations[ps.source].kind == ModelKind::Lif) epoch_ms = std::min(epoch_ms, ps.delay_ms);
+  }
+  queue_.reserve(1024);
+  double t = 0;
+  std::uint64_t k = 0;
+  while (t < duration_ms_) {
+    // Epoch ends as multiples of epoch_ms, so rounding never accumulates.
+    const double t_end = std::min(duration_ms_, static_cast<double>(++k) * epoch_ms);
+    run_epoch(t, t_end, t_end >= duration_ms_);
+    t = t_end;
+    stats_.simulated_ms = t;
+    if (stop_ && stop_->load(std::memory_order_relaxed) && t < duration_ms_) {
+      stats_.interrupted = true;
+      break;
+    }
+  }
+  return stats_;
+}
+
+void EventDriver::run_epoch(double t_begin, double t_end, bool last) {
+  (void)t_begin;
+  emit_source_spikes(t_end);
+  while (!queue_.empty() && queue_.top().time_ms < t_end) deliver(queue_.pop());
+  // Probe samples at exactly the duration belong to the run; nothing else there does.
+  const double t_until = last ? std::nextafter(t_end, kNever) : t_end;
+  for (std::size_t i = 0; i < models_.size(); ++i) {
+    const PopulationModel& pm = models_[i];
+    if (!pm.lif) continue;
+    const PopulationTable& pop = net_.populations()[i];
+    for (NodeId n = pop.first; n < pop.first + pop.size; ++n) {
+      if (membrane_[n].next_internal_ms < t_until) advance(n, t_until);
+      // A noisy membrane can cross threshold with no event at all: check the path
+      // up to the epoch end so such spikes are found within their epoch.
+      if (pm.noisy && membrane_[n].t_last_ms < t_end) propagate_noisy(n, t_end);
+    }
+  }
+  flush_epoch(t_end);
+}
+
+void EventDriver::emit_source_spikes(double t_end) {
+  for (std::size_t i = 0; i < source_trains_.size(); ++i) {
+    const PopulationModel& pm = models_[i];
+    const NodeId first = net_.populations()[i].first;
+    for (std::size_t local = 0; local < source_trains_[i].size(); ++local) {
+      SourceTrain& st = source_trains_[i][local];
+      while (st.next_ms < t_end) {
+        spike(first + static_cast<NodeId>(local), st.next_ms);
+        st.next_ms = poisson::next_arrival_ms(st.next_ms, pm.rate_per_ms, st.rng.exponential());
+      }
+    }
+  }
+}
+
+void EventDriver::deliver(const Delivery& d) {
+  const std::uint64_t begin = net_.group_begin(d.source, d.group);
+  const std::uint64_t end = net_.group_end(d.source, d.group);
+  const NodeId* targets = net_.targets().data();
+  const EdgeData* edges = net_.edge_projections().data();
+  for (std::uint64_t e = begin; e < end; ++e) {
+    const NodeId n = targets[e];
+    if (membrane_[n].next_internal_ms < d.time_ms) advance(n, d.time_ms);
+    pulse(n, d.time_ms, weight_mv_[edges[e].projection]);
+  }
+  stats_.recurrent_pulses += end - begin;
+}
+
+void EventDriver::advance(NodeId n, double t_until) {
+  Membrane& mem = membrane_[n];
+  const PopulationModel& pm = models_[net_.population_of(n)];
+  while (mem.next_internal_ms < t_until) {
+    const double t = mem.next_internal_ms;
+    bool handled = false;
+    for (std::uint32_t k = train_begin_[n]; k < train_begin_[n + 1] && !handled; ++k) {
+      InputTrain& tr = trains_[k];
+      if (tr.next_ms != t) continue;
+      pulse(n, t, tr.weight_mv);
+      tr.next_ms = poisson::next_arrival_ms(t, tr.rate_per_ms, tr.rng.exponential());
+      ++stats_.external_pulses;
+      handled = true;
+    }
+    if (!handled && pm.drift_crosses && crossing_ms_[n] == t) {
+      propagate(n, t);
+      spike(n, t);
+      handled = true;
+    }
+    if (!handled && !probe_begin_.empty()) {
+      for (std::uint32_t k = probe_begin_[n]; k < probe_begin_[n + 1]; ++k) {
+        ProbeCursor& pc = probes_[k];
+        if (pc.next_ms != t) continue;
+        if (t >= mem.t_last_ms) propagate(n, t);
+        const double v = t >= mem.t_last_ms ? mem.v_mv : pm.v_reset_mv;
+        epoch_samples_.push_back({t, pc.probe, n, v});
+        const double interval = net_.spec().recording.voltage_probes[pc.probe].interval_ms;
+        const double next = t + interval;
+        pc.next_ms = next <= duration_ms_ ? next : kNever;
+        break;
+      }
+    }
+    refresh_next_internal(n);
+  }
+}
+
+void EventDriver::pulse(NodeId n, double t, double w_mv) {
+  Membrane& mem = membrane_[n];
+  if (t < mem.t_last_ms) return;  // refractory: pulse ignored
+  propagate(n, t);
+  if (t < mem.t_last_ms) return;  // a hidden crossing made the node refractory
+  const PopulationModel& pm = models_[net_.population_of(n)];
+  mem.v_mv += w_mv;
+  if (mem.v_mv >= pm.v_th_mv) {
+    spike(n, t);
+  } else if (pm.drift_crosses) {
+    crossing_ms_[n] = t + lif::time_to_threshold_ms(mem.v_mv, pm.m_mv, pm.v_th_mv, pm.tau_m_ms);
+    refresh_next_internal(n);
+  }
+}
+
+void EventDriver::propagate(NodeId n, double t) {
+  const PopulationModel& pm = models_[net_.population_of(n)];
+  if (pm.noisy) return propagate_noisy(n, t);
+  Membrane& mem = membrane_[n];
+  mem.v_mv = lif::relax(mem.v_mv, pm.m_mv, std::exp((mem.t_last_ms - t) * pm.inv_tau));
+  mem.t_last_ms = t;
+}
+
+// OU path from t_last to t in pieces of at most check_ms. Each piece's end is
+// drawn from the exact transition law; the bridge test then decides whether the
+// path touched threshold inside the piece, and if so the crossing is located and
+// the node fires there (physics.md §3, "Spikes between events").
+void EventDriver::propagate_noisy(NodeId n, double t) {
+  Membrane& mem = membrane_[n];
+  const PopulationModel& pm = models_[net_.population_of(n)];
+  RngStream& rng = noise_rng_[n];
+  while (mem.t_last_ms < t) {
+    const double h = std::min(pm.check_ms, t - mem.t_last_ms);
+    const double x0 = mem.v_mv;
+    const double x1 = lif::ou_step(x0, pm.m_mv, pm.sigma_mv, std::exp(-h * pm.inv_tau), rng.normal());
+    const bool crossed =
+        x1 >= pm.v_th_mv ||
+        rng.uniform_open0() <= lif::bridge_crossing_probability(x0, x1, pm.v_th_mv, pm.sigma_mv, h, pm.tau_m_ms);
+    if (!crossed) {
+      mem.v_mv = x1;
+      mem.t_last_ms += h;
+      continue;
+    }
+    const double dt = lif::locate_crossing_ms(
+        x0, x1, h, pm.m_mv, pm.v_th_mv, pm.sigma_mv, pm.tau_m_ms, pm.tolerance_ms,
+        [&] { return rng.normal(); }, [&] { return rng.uniform_open0(); });
+    spike(n, mem.t_last_ms + dt);
+  }
+}
+
+void EventDriver::spike(NodeId n, double t) {
+  const std::uint16_t pop_index = net_.population_of(n);
+  const PopulationModel& pm = models_[pop_index];
+  const PopulationTable& pop = net_.populations()[pop_index];
+  if (t < duration_ms_) {
+    ++stats_.spikes_per_population[pop_index];
+    if (pm.recorded) epoch_spikes_.push_back({t, n});
+  }
+  for (std::uint32_t g = 0; g < pop.group_delays_ms.size(); ++g) {
+    if (net_.group_begin(n, g) == net_.group_end(n, g)) continue;
+    queue_.push({t + pop.group_delays_ms[g], n, g});
+    ++stats_.queue_entries;
+  }
+  if (!pm.lif) return;
+  Membrane& mem = membrane_[n];
+  mem.v_mv = pm.v_reset_mv;
+  mem.t_last_ms = t + pm.t_ref_ms;
+  if (pm.drift_crosses) {
+    crossing_ms_[n] = mem.t_last_ms + lif::time_to_threshold_ms(mem.v_mv, pm.m_mv, pm.v_th_mv, pm.tau_m_ms);
+    refresh_next_internal(n);
+  }
+}
+
+void EventDriver::refresh_next_internal(NodeId n) {
+  double next = kNever;
+  for (std::uint32_t k = train_begin_[n]; k < train_begin_[n + 1]; ++k) next = std::min(next, trains_[k].next_ms);
+  if (!crossing_ms_.empty()) next = std::min(next, crossing_ms_[n]);
+  if (!probe_begin_.empty())
+    for (std::uint32_t k = probe_begin_[n]; k < probe_begin_[n + 1]; ++k) next = std::min(next, probes_[k].next_ms);
+  membrane_[n].next_internal_ms = next;
+}
+
+void EventDriver::flush_epoch(double t_end) {
+  (void)t_end;
+  auto by_time_then_node = [](const auto& a, const auto& b) {
+    return a.time_ms != b.time_ms ? a.time_ms < b.time_ms : a.node < b.node;
+  };
+  std::sort(epoch_spikes_.begin(), epoch_spikes_.end(), by_time_then_node);
+  std::sort(epoch_samples_.begin(), epoch_samples_.end(), [](const VoltageSample& a, const VoltageSample& b) {
+    if (a.time_ms != b.time_ms) return a.time_ms < b.time_ms;
+    if (a.probe != b.probe) return a.probe < b.probe;
+    return a.node < b.node;
+  });
+  sink_.spikes(epoch_spikes_);
+  sink_.samples(epoch_samples_);
+  epoch_spikes_.clear();
+  epoch_samples_.clear();
+}
+
+}  // namespace spikeq

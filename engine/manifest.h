@@ -1,0 +1,31 @@
+// manifest.json: what a run was (resolved netdef, seed, mode, build) and what it
+// produced (status, counts, timings), so a run directory explains itself.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "engine/event_driver.h"
+#include "engine/network.h"
+
+namespace spikeq {
+
+struct RunInfo {
+  std::string netdef_path;
+  std::string status;  // "complete" | "interrupted" | "failed"
+  std::string error;   // for "failed"
+  std::string started_utc, finished_utc;
+  double wall_s = 0;
+  double build_s = 0;
+  std::vector<std::string> files;
+};
+
+nlohmann::json make_manifest(const Network& net, const RunStats& stats, const RunInfo& info);
+
+// Writes DIR/manifest.json atomically (temporary file, then rename), so a reader
+// never sees half a manifest. Throws Error (Runtime) on failure.
+void write_manifest(const std::string& dir, const nlohmann::json& manifest);
+
+std::string utc_now_iso8601();
+
+}  // namespace spikeq

@@ -1,0 +1,95 @@
+// spikeq info NETDEF: what the netdef builds — populations, edges and degrees,
+// memory, and for each LIF population the input moments theory gives.
+#include <cstdio>
+
+#include "commands.h"
+#include "engine/memory_estimate.h"
+#include "engine/network.h"
+#include "engine/theory.h"
+#include "netdefs/loader.h"
+
+namespace spikeq::cli {
+namespace {
+
+const char* rule_name(RuleKind r) {
+  switch (r) {
+    case RuleKind::FixedIndegree: return "fixed_indegree";
+    case RuleKind::OneToOne: return "one_to_one";
+    case RuleKind::AllToAll: return "all_to_all";
+    case RuleKind::PairwiseBernoulli: return "pairwise_bernoulli";
+  }
+  return "?";
+}
+
+void print_info(const Network& net, const MemoryEstimate& mem) {
+  const NetworkSpec& spec = net.spec();
+  std::printf("network %s: %llu nodes, %llu edges, duration %g ms, seed %llu\n", spec.name.c_str(),
+              static_cast<unsigned long long>(net.node_count()),
+              static_cast<unsigned long long>(boost::num_edges(net.graph())), spec.duration_ms,
+              static_cast<unsigned long long>(spec.seed));
+  std::printf("memory: estimated peak %s (graph %s, one trial's state %s)\n",
+              format_bytes(static_cast<double>(mem.peak_bytes())).c_str(),
+              format_bytes(static_cast<double>(mem.graph_bytes)).c_str(),
+              format_bytes(static_cast<double>(mem.state_bytes)).c_str());
+  std::printf("\npopulations\n");
+  for (const PopulationSpec& p : spec.populations) {
+    if (p.kind == ModelKind::Poisson) {
+      std::printf("  %-12s %8llu  poisson rate %g Hz\n", p.name.c_str(),
+                  static_cast<unsigned long long>(p.size), p.poisson.rate_hz);
+    } else {
+      const LifParams& l = p.lif;
+      std::printf("  %-12s %8llu  lif tau_m %g ms, E_l %g, theta %g, V_r %g mV, t_ref %g ms, mu %g, sigma %g mV\n",
+                  p.name.c_str(), static_cast<unsigned long long>(p.size), l.tau_m_ms, l.e_l_mv, l.v_th_mv,
+                  l.v_reset_mv, l.t_ref_ms, l.mu_mv, l.sigma_mv);
+    }
+  }
+  std::printf("\nprojections%*s edges   in-degree min/mean/max   out-degree min/mean/max\n", 26, "");
+  for (std::size_t i = 0; i < spec.projections.size(); ++i) {
+    const ProjectionSpec& p = spec.projections[i];
+    const ProjectionTable& t = net.projections()[i];
+    char label[128];
+    std::snprintf(label, sizeof label, "%s -> %s (%s, %g mV, %g ms)", spec.populations[p.source].name.c_str(),
+                  spec.populations[p.target].name.c_str(), rule_name(p.rule), p.weight_mv, p.delay_ms);
+    std::printf("  %-36s %10llu   %6llu/%8.2f/%-6llu    %6llu/%8.2f/%-6llu%s\n", label,
+                static_cast<unsigned long long>(t.edges), static_cast<unsigned long long>(t.in_degree.min),
+                t.in_degree.mean, static_cast<unsigned long long>(t.in_degree.max),
+                static_cast<unsigned long long>(t.out_degree.min), t.out_degree.mean,
+                static_cast<unsigned long long>(t.out_degree.max),
+                spec.populations[p.source].kind == ModelKind::Poisson
+                    ? (p.independent_trains ? "  independent trains" : "  shared trains")
+                    : "");
+  }
+  const std::vector<PopulationTheory> theory = predict(spec);
+  bool header = false;
+  for (std::size_t i = 0; i < spec.populations.size(); ++i) {
+    const PopulationTheory& th = theory[i];
+    if (!th.is_lif || th.recurrent) continue;
+    if (!header) std::printf("\ninput to LIF populations (physics.md §2, seed Q6-Q7)\n");
+    header = true;
+    std::printf("  %-12s mu = %.4g mV, sigma = %.4g mV  -> theory rate %.4g Hz, ISI CV %.3g (%s)\n",
+                spec.populations[i].name.c_str(), th.mu_mv, th.sigma_mv, th.rate_hz, th.cv_isi, th.formula.c_str());
+  }
+}
+
+}  // namespace
+
+Subcommand add_info(CLI::App& app) {
+  auto* sub = app.add_subcommand("info", "Build a netdef's network and describe it");
+  auto file = std::make_shared<std::string>();
+  auto sets = std::make_shared<std::vector<std::string>>();
+  auto limit_mb = std::make_shared<double>(0);
+  sub->add_option("netdef", *file, "Netdef file (.pbtxt)")->required();
+  sub->add_option("--set", *sets, "Override a field: PATH=VALUE (repeatable)");
+  sub->add_option("--memory-limit-mb", *limit_mb, "Refuse networks estimated above this (default: available memory)");
+  return {sub, [file, sets, limit_mb] {
+    const NetworkSpec spec = load_netdef_file(*file, *sets);
+    const std::uint64_t limit = *limit_mb > 0 ? static_cast<std::uint64_t>(*limit_mb * 1048576.0)
+                                              : available_memory_bytes();
+    check_memory(spec, *file, limit);
+    const Network net(spec);
+    print_info(net, estimate_memory(spec));
+    return 0;
+  }};
+}
+
+}  // namespace spikeq::cli

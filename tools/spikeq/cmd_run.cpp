@@ -1,0 +1,155 @@
+// spikeq run NETDEF: simulate, write DIR/manifest.json and DIR/spikes.tsv, print a
+// one-screen summary with the theory value next to each measured rate.
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+
+#include "commands.h"
+#include "engine/event_driver.h"
+#include "engine/manifest.h"
+#include "engine/memory_estimate.h"
+#include "engine/network.h"
+#include "engine/theory.h"
+#include "engine/tsv_sink.h"
+#include "netdefs/error.h"
+#include "netdefs/loader.h"
+
+namespace spikeq::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+std::atomic<int> g_signal{0};
+
+extern "C" void on_signal(int sig) {
+  g_signal.store(sig);
+  g_stop.store(true);
+}
+
+struct RunOptions {
+  std::string netdef;
+  std::string out_dir;
+  std::vector<std::string> sets;
+  std::uint64_t seed = 0;
+  double duration_ms = 0;
+  bool force = false;
+  bool quiet = false;
+  double memory_limit_mb = 0;
+};
+
+std::string default_out_dir(const std::string& netdef) {
+  char stamp[32];
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+  const std::string base = "runs/" + std::filesystem::path(netdef).stem().string() + "-" + stamp;
+  std::string dir = base;
+  for (int k = 2; std::filesystem::exists(dir); ++k) dir = base + "-" + std::to_string(k);
+  return dir;
+}
+
+void prepare_out_dir(const std::string& dir, bool force) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_empty(dir, ec) && !force)
+    throw Error(dir + ": output directory is not empty (use --force to overwrite)");
+  fs::create_directories(dir, ec);
+  if (ec) throw Error(dir + ": cannot create directory: " + ec.message(), Error::Kind::Runtime);
+}
+
+void print_summary(const Network& net, const RunStats& stats, const RunInfo& info, const std::string& dir) {
+  const NetworkSpec& spec = net.spec();
+  const std::vector<PopulationTheory> theory = predict(spec);
+  std::printf("%s: %s, %g ms simulated (event-driven, seed %llu)\n", spec.name.c_str(), info.status.c_str(),
+              stats.simulated_ms, static_cast<unsigned long long>(spec.seed));
+  std::printf("  %-12s %8s %12s %12s %12s  %s\n", "population", "nodes", "spikes", "rate (Hz)", "theory (Hz)", "formula");
+  const double seconds = stats.simulated_ms * 1e-3;
+  for (std::size_t i = 0; i < spec.populations.size(); ++i) {
+    const PopulationSpec& p = spec.populations[i];
+    const double rate = seconds > 0 ? static_cast<double>(stats.spikes_per_population[i]) / (static_cast<double>(p.size) * seconds) : 0;
+    char th[32] = "-";
+    if (theory[i].converged) std::snprintf(th, sizeof th, "%.4g", theory[i].rate_hz);
+    std::printf("  %-12s %8llu %12llu %12.4g %12s  %s\n", p.name.c_str(), static_cast<unsigned long long>(p.size),
+                static_cast<unsigned long long>(stats.spikes_per_population[i]), rate, th,
+                theory[i].converged ? theory[i].formula.c_str() : "");
+  }
+  const double events = static_cast<double>(stats.events());
+  std::printf("  wall %.3f s (build %.3f s); %.4g events (%.4g recurrent + %.4g external pulses), %.3g events/s\n",
+              info.wall_s, info.build_s, events, static_cast<double>(stats.recurrent_pulses),
+              static_cast<double>(stats.external_pulses), info.wall_s > 0 ? events / info.wall_s : 0.0);
+  std::printf("  output: %s/\n", dir.c_str());
+}
+
+int run(const RunOptions& opt) {
+  using clock = std::chrono::steady_clock;
+  std::vector<std::string> sets = opt.sets;
+  if (opt.seed != 0) sets.push_back("seed=" + std::to_string(opt.seed));
+  if (opt.duration_ms > 0) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "duration_ms=%.17g", opt.duration_ms);
+    sets.push_back(buf);
+  }
+  const NetworkSpec spec = load_netdef_file(opt.netdef, sets);
+  if (spec.simulation.mode != SimMode::Event)
+    throw Error(opt.netdef + ": simulation.mode = STEPPED: the stepped engine is not available in this version");
+  const std::uint64_t limit = opt.memory_limit_mb > 0 ? static_cast<std::uint64_t>(opt.memory_limit_mb * 1048576.0)
+                                                      : available_memory_bytes();
+  check_memory(spec, opt.netdef, limit);
+  const std::string dir = opt.out_dir.empty() ? default_out_dir(opt.netdef) : opt.out_dir;
+  prepare_out_dir(dir, opt.force);
+
+  RunInfo info;
+  info.netdef_path = opt.netdef;
+  info.started_utc = utc_now_iso8601();
+  const auto t0 = clock::now();
+  const Network net(spec);
+  info.build_s = std::chrono::duration<double>(clock::now() - t0).count();
+
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  TsvSink sink(net, dir);
+  info.files = {"spikes.tsv"};
+  if (!spec.recording.voltage_probes.empty()) info.files.push_back("voltages.tsv");
+  RunStats stats;
+  try {
+    EventDriver driver(net, 0, sink, &g_stop);
+    stats = driver.run();
+    sink.close();
+  } catch (const Error& e) {
+    info.status = "failed";
+    info.error = e.what();
+    info.finished_utc = utc_now_iso8601();
+    write_manifest(dir, make_manifest(net, stats, info));
+    throw;
+  }
+  info.wall_s = std::chrono::duration<double>(clock::now() - t0).count();
+  info.finished_utc = utc_now_iso8601();
+  info.status = stats.interrupted ? "interrupted" : "complete";
+  write_manifest(dir, make_manifest(net, stats, info));
+  if (!opt.quiet) print_summary(net, stats, info, dir);
+  if (stats.interrupted) {
+    std::fprintf(stderr, "spikeq: interrupted at %g ms; output up to then is in %s/\n", stats.simulated_ms, dir.c_str());
+    return g_signal.load() == SIGTERM ? 143 : 130;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Subcommand add_run(CLI::App& app) {
+  auto* sub = app.add_subcommand("run", "Simulate a netdef (exact event-driven) and record spikes");
+  auto opt = std::make_shared<RunOptions>();
+  sub->add_option("netdef", opt->netdef, "Netdef file (.pbtxt)")->required();
+  sub->add_option("-o,--out", opt->out_dir, "Output directory (default: runs/NAME-TIMESTAMP)");
+  sub->add_option("--seed", opt->seed, "Master seed (overrides the netdef's; >= 1)")->check(CLI::PositiveNumber);
+  sub->add_option("--duration", opt->duration_ms, "Simulated time, ms (overrides duration_ms)")->check(CLI::PositiveNumber);
+  sub->add_option("--set", opt->sets, "Override a field: PATH=VALUE (repeatable)");
+  sub->add_flag("--force", opt->force, "Overwrite a non-empty output directory");
+  sub->add_flag("-q,--quiet", opt->quiet, "Print nothing on success");
+  sub->add_option("--memory-limit-mb", opt->memory_limit_mb, "Refuse networks estimated above this (default: available memory)");
+  return {sub, [opt] { return run(*opt); }};
+}
+
+}  // namespace spikeq::cli

@@ -1,0 +1,23 @@
+// The spikeq subcommands. Each registers itself on the CLI11 app and returns the
+// function that runs it; the functions throw spikeq::Error for anything the user
+// should read, and main() turns that into one line and an exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace spikeq::cli {
+
+using Command = std::function<int()>;
+
+struct Subcommand {
+  CLI::App* app;
+  Command run;
+};
+
+Subcommand add_validate(CLI::App& app);
+Subcommand add_info(CLI::App& app);
+Subcommand add_run(CLI::App& app);
+
+}  // namespace spikeq::cli

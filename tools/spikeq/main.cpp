@@ -1,0 +1,46 @@
+// spikeq: the command-line front end. Thin: parse arguments, call the library,
+// print. Exit codes: 0 success, 2 bad input (netdef, arguments), 1 failure at run
+// time (I/O, memory), 130/143 interrupted.
+#include <cstdio>
+#include <exception>
+#include <new>
+
+#include "commands.h"
+#include "netdefs/error.h"
+#include "spikeq_version.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"spikeq — exact event-driven spiking network simulation"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("spikeq ") + spikeq::kVersion + " (" +
+                                        spikeq::kGitRevision + ", " + spikeq::kBuildType + ")");
+  std::vector<spikeq::cli::Subcommand> commands;
+  for (auto add : {spikeq::cli::add_validate, spikeq::cli::add_info, spikeq::cli::add_run})
+    commands.push_back(add(app));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "spikeq: %s (see spikeq --help)\n", e.what());
+    return 2;
+  }
+  try {
+    for (auto& cmd : commands)
+      if (cmd.app->parsed()) return cmd.run();
+  } catch (const spikeq::Error& e) {
+    std::fprintf(stderr, "spikeq: %s\n", e.what());
+    return e.kind() == spikeq::Error::Kind::BadInput ? 2 : 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "spikeq: out of memory (lower the network size or --memory-limit-mb)\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "spikeq: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
