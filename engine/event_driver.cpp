@@ -23,6 +23,9 @@ struct EventDriver::PopulationModel {
   double rate_per_ms = 0;
   double tau_m_ms = 1, inv_tau = 1, m_mv = 0, v_th_mv = 0, v_reset_mv = 0, t_ref_ms = 0, sigma_mv = 0;
   double check_ms = 0, tolerance_ms = 0;
+  // Noisy only, for a full piece of check_ms: e^(-h/tau), the transition sd and
+  // sigma^2 sinh(h/tau) of the bridge test, so most pieces cost no exp or sinh.
+  double check_decay = 0, check_sd_mv = 0, check_sigma2_sinh = 0;
 };
 
 EventDriver::~EventDriver() = default;
@@ -55,6 +58,9 @@ EventDriver::EventDriver(const Network& network, std::uint64_t trial, RunSink& s
     pm.drift_crosses = !pm.noisy && pm.m_mv > lp.v_th_mv;
     pm.check_ms = spec.simulation.ou_check_interval_ms;
     pm.tolerance_ms = spec.simulation.crossing_tolerance_ms;
+    pm.check_decay = std::exp(-pm.check_ms * pm.inv_tau);
+    pm.check_sd_mv = lif::ou_transition_sd(pm.sigma_mv, pm.check_decay);
+    pm.check_sigma2_sinh = pm.sigma_mv * pm.sigma_mv * std::sinh(pm.check_ms * pm.inv_tau);
   }
   weight_mv_.resize(spec.projections.size());
   for (std::size_t p = 0; p < spec.projections.size(); ++p) {
@@ -70,7 +76,7 @@ void EventDriver::init_state() {
   const NetworkSpec& spec = net_.spec();
   const NodeId n_nodes = net_.node_count();
   const std::uint64_t seed = spec.seed;
-  membrane_.assign(n_nodes, Membrane{0, 0, kNever});
+  membrane_.assign(n_nodes, Membrane{0, 0, kNever, 0});
   stats_.spikes_per_population.assign(spec.populations.size(), 0);
   bool any_noisy = false, any_drift = false;
   for (const auto& pm : models_) {
@@ -96,8 +102,8 @@ void EventDriver::init_state() {
       for (std::size_t p : trains_into_population[i]) {
         const ProjectionSpec& ps = spec.projections[p];
         const double rate = net_.in_degrees(p)[local] * spec.populations[ps.source].poisson.rate_hz * 1e-3;
-        InputTrain tr{kNever, rate, ps.weight_mv, RngStream(seed, trial_, Purpose::InputTrain, p, local)};
-        tr.next_ms = poisson::next_arrival_ms(ps.delay_ms, rate, tr.rng.exponential());
+        InputTrain tr{kNever, rate, StreamCursor{}, static_cast<std::uint32_t>(p), local};
+        tr.next_ms = ps.delay_ms + next_interval_ms(tr);
         trains_.push_back(tr);
       }
     }
@@ -233,38 +239,40 @@ void EventDriver::deliver(const Delivery& d) {
 
 void EventDriver::advance(NodeId n, double t_until) {
   Membrane& mem = membrane_[n];
-  const PopulationModel& pm = models_[net_.population_of(n)];
   while (mem.next_internal_ms < t_until) {
     const double t = mem.next_internal_ms;
-    bool handled = false;
-    for (std::uint32_t k = train_begin_[n]; k < train_begin_[n + 1] && !handled; ++k) {
-      InputTrain& tr = trains_[k];
-      if (tr.next_ms != t) continue;
-      pulse(n, t, tr.weight_mv);
-      tr.next_ms = poisson::next_arrival_ms(t, tr.rate_per_ms, tr.rng.exponential());
-      ++stats_.external_pulses;
-      handled = true;
-    }
-    if (!handled && pm.drift_crosses && crossing_ms_[n] == t) {
+    const std::uint32_t which = mem.next_internal;
+    if (which == kCrossing) {
       propagate(n, t);
       spike(n, t);
-      handled = true;
-    }
-    if (!handled && !probe_begin_.empty()) {
-      for (std::uint32_t k = probe_begin_[n]; k < probe_begin_[n + 1]; ++k) {
-        ProbeCursor& pc = probes_[k];
-        if (pc.next_ms != t) continue;
-        if (t >= mem.t_last_ms) propagate(n, t);
-        const double v = t >= mem.t_last_ms ? mem.v_mv : pm.v_reset_mv;
-        epoch_samples_.push_back({t, pc.probe, n, v});
-        const double interval = net_.spec().recording.voltage_probes[pc.probe].interval_ms;
-        const double next = t + interval;
-        pc.next_ms = next <= duration_ms_ ? next : kNever;
-        break;
-      }
+    } else if (which & kProbe) {
+      sample_probe(n, which & ~kProbe, t);
+    } else {
+      InputTrain& tr = trains_[which];
+      pulse(n, t, weight_mv_[tr.projection]);
+      tr.next_ms = t + next_interval_ms(tr);
+      ++stats_.external_pulses;
     }
     refresh_next_internal(n);
   }
+}
+
+void EventDriver::sample_probe(NodeId n, std::uint32_t k, double t) {
+  Membrane& mem = membrane_[n];
+  ProbeCursor& pc = probes_[k];
+  const bool refractory = t < mem.t_last_ms;
+  if (!refractory) propagate(n, t);
+  const double v = refractory ? models_[net_.population_of(n)].v_reset_mv : mem.v_mv;
+  epoch_samples_.push_back({t, pc.probe, n, v});
+  const double next = t + net_.spec().recording.voltage_probes[pc.probe].interval_ms;
+  pc.next_ms = next <= duration_ms_ ? next : kNever;
+}
+
+double EventDriver::next_interval_ms(InputTrain& train) const {
+  if (train.rate_per_ms <= 0.0) return kNever;
+  const auto name = StreamCursor::name(net_.spec().seed, trial_, Purpose::InputTrain, train.projection,
+                                       train.local_target);
+  return train.rng.exponential(name) / train.rate_per_ms;
 }
 
 void EventDriver::pulse(NodeId n, double t, double w_mv) {
@@ -299,12 +307,16 @@ void EventDriver::propagate_noisy(NodeId n, double t) {
   const PopulationModel& pm = models_[net_.population_of(n)];
   RngStream& rng = noise_rng_[n];
   while (mem.t_last_ms < t) {
-    const double h = std::min(pm.check_ms, t - mem.t_last_ms);
+    const bool full = t - mem.t_last_ms >= pm.check_ms;
+    const double h = full ? pm.check_ms : t - mem.t_last_ms;
+    const double decay = full ? pm.check_decay : std::exp(-h * pm.inv_tau);
+    const double sd = full ? pm.check_sd_mv : lif::ou_transition_sd(pm.sigma_mv, decay);
     const double x0 = mem.v_mv;
-    const double x1 = lif::ou_step(x0, pm.m_mv, pm.sigma_mv, std::exp(-h * pm.inv_tau), rng.normal());
-    const bool crossed =
-        x1 >= pm.v_th_mv ||
-        rng.uniform_open0() <= lif::bridge_crossing_probability(x0, x1, pm.v_th_mv, pm.sigma_mv, h, pm.tau_m_ms);
+    const double x1 = lif::relax(x0, pm.m_mv, decay) + sd * rng.normal();
+    const double p_cross = lif::bridge_crossing_probability_pre(
+        x0, x1, pm.v_th_mv, full ? pm.check_sigma2_sinh : pm.sigma_mv * pm.sigma_mv * std::sinh(h * pm.inv_tau));
+    // Below 2^-53 a uniform draw could not tell p from 0: skip it (and its cost).
+    const bool crossed = p_cross >= 1.0 || (p_cross > 0x1p-53 && rng.uniform_open0() <= p_cross);
     if (!crossed) {
       mem.v_mv = x1;
       mem.t_last_ms += h;
@@ -340,13 +352,28 @@ void EventDriver::spike(NodeId n, double t) {
   }
 }
 
+// Earliest internal event; ties go to the lowest train index (projection order),
+// then the crossing, then probes in probe order.
 void EventDriver::refresh_next_internal(NodeId n) {
   double next = kNever;
-  for (std::uint32_t k = train_begin_[n]; k < train_begin_[n + 1]; ++k) next = std::min(next, trains_[k].next_ms);
-  if (!crossing_ms_.empty()) next = std::min(next, crossing_ms_[n]);
+  std::uint32_t which = 0;
+  for (std::uint32_t k = train_begin_[n]; k < train_begin_[n + 1]; ++k)
+    if (trains_[k].next_ms < next) {
+      next = trains_[k].next_ms;
+      which = k;
+    }
+  if (!crossing_ms_.empty() && crossing_ms_[n] < next) {
+    next = crossing_ms_[n];
+    which = kCrossing;
+  }
   if (!probe_begin_.empty())
-    for (std::uint32_t k = probe_begin_[n]; k < probe_begin_[n + 1]; ++k) next = std::min(next, probes_[k].next_ms);
+    for (std::uint32_t k = probe_begin_[n]; k < probe_begin_[n + 1]; ++k)
+      if (probes_[k].next_ms < next) {
+        next = probes_[k].next_ms;
+        which = kProbe | k;
+      }
   membrane_[n].next_internal_ms = next;
+  membrane_[n].next_internal = which;
 }
 
 void EventDriver::flush_epoch(double t_end) {

@@ -61,12 +61,19 @@ class EventDriver {
     // than t_last_ms is one that arrives while refractory, and is dropped.
     double t_last_ms;
     double next_internal_ms;  // earliest of the node's own pending events
+    // Which one it is: an index into trains_, or kCrossing, or kProbe + index into probes_.
+    std::uint32_t next_internal;
   };
-  struct InputTrain {  // merged independent Poisson trains of one (projection, target)
+  static constexpr std::uint32_t kCrossing = 0xffffffffu;
+  static constexpr std::uint32_t kProbe = 0x80000000u;
+  // Merged independent Poisson trains of one (projection, target). One cache line:
+  // the arrival loop touches nothing else of it.
+  struct alignas(64) InputTrain {
     double next_ms;
     double rate_per_ms;
-    double weight_mv;
-    RngStream rng;
+    StreamCursor rng;  // stream (InputTrain, projection, local_target)
+    std::uint32_t projection;
+    std::uint32_t local_target;
   };
   struct SourceTrain {  // a Poisson node's own train (recorded and/or shared)
     double next_ms;
@@ -82,11 +89,13 @@ class EventDriver {
   void emit_source_spikes(double t_end);
   void deliver(const Delivery& d);
   void advance(NodeId n, double t_until);
+  void sample_probe(NodeId n, std::uint32_t probe_cursor, double t);
   void pulse(NodeId n, double t, double w_mv);
   void propagate(NodeId n, double t);
   void propagate_noisy(NodeId n, double t);
   void spike(NodeId n, double t);
   void refresh_next_internal(NodeId n);
+  double next_interval_ms(InputTrain& train) const;
   void flush_epoch(double t_end);
 
   const Network& net_;

@@ -42,12 +42,16 @@ inline double time_to_threshold_ms(double v_mv, double m_mv, double v_th_mv, dou
 // boundary's chord in the time-changed (Doob) coordinates, whose error is second
 // order in h/tau (the boundary's curvature). For h << tau it becomes the Brownian
 // formula with diffusion D = sigma^2/tau.
+// `sigma2_sinh` is sigma^2 sinh(h/tau), which callers with a fixed h precompute.
+inline double bridge_crossing_probability_pre(double x0_mv, double x1_mv, double v_th_mv, double sigma2_sinh) {
+  if (x0_mv >= v_th_mv || x1_mv >= v_th_mv) return 1.0;
+  if (sigma2_sinh <= 0.0) return 0.0;
+  return std::exp(-2.0 * (v_th_mv - x0_mv) * (v_th_mv - x1_mv) / sigma2_sinh);
+}
+
 inline double bridge_crossing_probability(double x0_mv, double x1_mv, double v_th_mv,
                                           double sigma_mv, double h_ms, double tau_m_ms) {
-  if (x0_mv >= v_th_mv || x1_mv >= v_th_mv) return 1.0;
-  if (sigma_mv <= 0.0) return 0.0;
-  const double denom = sigma_mv * sigma_mv * std::sinh(h_ms / tau_m_ms);
-  return std::exp(-2.0 * (v_th_mv - x0_mv) * (v_th_mv - x1_mv) / denom);
+  return bridge_crossing_probability_pre(x0_mv, x1_mv, v_th_mv, sigma_mv * sigma_mv * std::sinh(h_ms / tau_m_ms));
 }
 
 struct Gaussian {
