@@ -46,7 +46,9 @@ enum class Purpose : std::uint64_t {
   SourceTrain = 3,   // a = population, b = node: a Poisson node's own train
   InputTrain = 4,    // a = projection, b = target node: merged independent trains
   MembraneNoise = 5, // a = population, b = node: OU noise and bridge tests
-  SteppedInput = 6,  // stepped engine, a = projection, b = target node
+  SteppedInput = 6,  // stepped engine, a = projection, b = target node: merged independent trains
+  SteppedSource = 7, // stepped engine, a = population, b = node: a Poisson node's own train
+  SteppedNoise = 8,  // stepped engine, a = population, b = node: membrane noise
 };
 
 class RngStream {
