@@ -1,0 +1,90 @@
+// Rate theory for a NetworkSpec: what firing rate and ISI CV each population
+// should show, from the input moments (physics.md §2), the Siegert formula
+// (§3) and, where LIF populations drive each other, the self-consistent mean
+// field of Brunel (2000) (§4). Used by `spikeq theory` and by the statistical
+// tests that hold simulations to it.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/siegert.h"
+#include "netdefs/spec.h"
+
+namespace spikeq {
+
+// Expected number of edges a target node receives through `proj`:
+// fixed_indegree: indegree; one_to_one: 1; all_to_all: N_src (minus 1 within one
+// population without autapses); pairwise_bernoulli: p N_src (p (N_src - 1) likewise).
+double expected_indegree(const NetworkSpec& spec, const ProjectionSpec& proj);
+
+// A LIF population's input moments as linear functions of the rates of the LIF
+// populations (physics.md §2): per input, mu += tau K w nu and sigma^2 += tau K w^2 nu,
+// nu in 1/ms. Poisson sources and the background drive are the fixed part.
+struct InputCoefficients {
+  double mu_fixed_mv = 0;    // background mu + Poisson-source mean
+  double var_fixed_mv2 = 0;  // background sigma^2 + Poisson-source variance
+  std::vector<double> mu_mv_per_hz;    // indexed by source population; 0 for Poisson ones
+  std::vector<double> var_mv2_per_hz;  // same
+};
+InputCoefficients input_coefficients(const NetworkSpec& spec, std::size_t population);
+
+// mu: total input mean including background, excluding E_l (m = E_l + mu_mv).
+// sigma: total amplitude, sigma^2 = sigma_bg^2 + sigma_input^2.
+struct InputMoments {
+  double mu_mv = 0;
+  double sigma_mv = 0;
+};
+// `rates_hz` holds one rate per population; only the LIF entries are read.
+InputMoments input_moments(const NetworkSpec& spec, std::size_t population,
+                           const std::vector<double>& rates_hz);
+
+struct PopulationTheory {
+  bool is_lif = false;
+  double rate_hz = 0;
+  double cv_isi = 0;
+  double mu_mv = 0;     // input mean incl. background, excluding E_l
+  double sigma_mv = 0;  // total noise amplitude
+  bool recurrent = false;  // on a loop of LIF -> LIF projections
+  bool converged = true;   // false: the self-consistent solve failed; numbers are the last iterate
+  std::string formula;
+};
+
+// One entry per population, in spec order. LIF rates that depend on other LIF
+// populations are solved jointly (damped fixed-point iteration, Newton as
+// fallback), started from silence, so the solution found is one that the rate
+// dynamics tau dnu/dt = -nu + Siegert(nu) reaches from low activity. Use
+// mean_field_solutions_hz to see every solution of a homogeneous network.
+std::vector<PopulationTheory> predict(const NetworkSpec& spec);
+
+// A network whose LIF populations all share the neuron parameters and receive
+// the same input moments when they all fire at one rate nu (Brunel's model A
+// with E and I alike): one equation nu = Siegert(mu(nu), sigma(nu)).
+struct HomogeneousMeanField {
+  double tau_m_ms = 20;
+  double t_ref_ms = 2;
+  double v_th_mv = 20;
+  double v_reset_mv = 10;
+  double e_l_mv = 0;
+  double mu_fixed_mv = 0;  // incl. background mu
+  double var_fixed_mv2 = 0;  // incl. background sigma^2
+  double mu_mv_per_hz = 0;
+  double var_mv2_per_hz = 0;
+  double siegert_hz(double nu_hz) const;
+};
+
+// The reduction, or nullopt when the LIF populations differ (or there are none).
+std::optional<HomogeneousMeanField> homogeneous_reduction(const NetworkSpec& spec);
+
+// Every solution of nu = Siegert(nu) in [0, max_rate_hz], ascending. The sign of
+// Siegert(nu) - nu is scanned on a grid dense at low rates (`grid_points` points,
+// quadratic spacing) and each change refined by TOMS 748 to ~1e-12 relative.
+// Solutions closer together than the grid spacing, or tangent ones, can be missed.
+// max_rate_hz defaults to 1/t_ref (10 kHz when t_ref = 0).
+std::vector<double> mean_field_solutions_hz(const HomogeneousMeanField& mf,
+                                            std::size_t grid_points = 400,
+                                            double max_rate_hz = 0);
+
+}  // namespace spikeq
