@@ -78,6 +78,7 @@ void EventDriver::init_state() {
   const std::uint64_t seed = spec.seed;
   membrane_.assign(n_nodes, Membrane{0, 0, kNever, 0});
   stats_.spikes_per_population.assign(spec.populations.size(), 0);
+  for (const PopulationModel& pm : models_) stats_.population_simulated.push_back(pm.lif || pm.own_train);
   bool any_noisy = false, any_drift = false;
   for (const auto& pm : models_) {
     any_noisy |= pm.noisy;

@@ -35,6 +35,9 @@ namespace spikeq {
 
 struct RunStats {
   std::vector<std::uint64_t> spikes_per_population;
+  // false for Poisson populations that only feed independent trains and are not
+  // recorded: their own spikes are never generated, so they have no count.
+  std::vector<bool> population_simulated;
   std::uint64_t recurrent_pulses = 0;   // pulses delivered through the graph
   std::uint64_t external_pulses = 0;    // arrivals of independent Poisson input trains
   std::uint64_t queue_entries = 0;      // deliveries pushed to the global queue

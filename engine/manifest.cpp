@@ -55,6 +55,10 @@ nlohmann::json make_manifest(const Network& net, const RunStats& stats, const Ru
                             {"recorded", static_cast<bool>(spec.recording.spikes_from[i])},
                             {"spikes", n},
                             {"rate_hz", seconds_simulated > 0 ? static_cast<double>(n) / (static_cast<double>(p.size) * seconds_simulated) : 0.0}};
+    if (i < stats.population_simulated.size() && !stats.population_simulated[i]) {
+      entry["spikes"] = nullptr;  // only its independent trains were generated
+      entry["rate_hz"] = nullptr;
+    }
     if (theory[i].converged) entry["theory"] = {{"rate_hz", theory[i].rate_hz}, {"formula", theory[i].formula}};
     pops.push_back(entry);
   }

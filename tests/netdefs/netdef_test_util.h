@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "netdefs/error.h"
+#include "process.h"  // run_process: the CLI as a separate process
 
 namespace spikeq::test {
 
@@ -35,13 +36,5 @@ std::string error_of(Load&& load) {
   FAIL("expected a spikeq::Error, got none");
   return {};
 }
-
-struct ProcessResult {
-  int exit_code = -1;  // -1 when the process did not exit normally
-  std::string stderr_text;
-};
-
-// Runs argv[0] with arguments (no shell), stdout discarded, stderr captured.
-ProcessResult run_process(const std::vector<std::string>& argv);
 
 }  // namespace spikeq::test

@@ -43,14 +43,15 @@ void print_info(const Network& net, const MemoryEstimate& mem) {
                   l.v_reset_mv, l.t_ref_ms, l.mu_mv, l.sigma_mv);
     }
   }
-  std::printf("\nprojections%*s edges   in-degree min/mean/max   out-degree min/mean/max\n", 26, "");
+  std::printf("\n  %-54s %10s   %-24s %-24s\n", "projections", "edges", "in-degree min/mean/max",
+              "out-degree min/mean/max");
   for (std::size_t i = 0; i < spec.projections.size(); ++i) {
     const ProjectionSpec& p = spec.projections[i];
     const ProjectionTable& t = net.projections()[i];
-    char label[128];
+    char label[160];
     std::snprintf(label, sizeof label, "%s -> %s (%s, %g mV, %g ms)", spec.populations[p.source].name.c_str(),
                   spec.populations[p.target].name.c_str(), rule_name(p.rule), p.weight_mv, p.delay_ms);
-    std::printf("  %-36s %10llu   %6llu/%8.2f/%-6llu    %6llu/%8.2f/%-6llu%s\n", label,
+    std::printf("  %-54s %10llu   %6llu/%8.2f/%-8llu %6llu/%8.2f/%-8llu%s\n", label,
                 static_cast<unsigned long long>(t.edges), static_cast<unsigned long long>(t.in_degree.min),
                 t.in_degree.mean, static_cast<unsigned long long>(t.in_degree.max),
                 static_cast<unsigned long long>(t.out_degree.min), t.out_degree.mean,

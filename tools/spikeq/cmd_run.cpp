@@ -69,11 +69,15 @@ void print_summary(const Network& net, const RunStats& stats, const RunInfo& inf
   for (std::size_t i = 0; i < spec.populations.size(); ++i) {
     const PopulationSpec& p = spec.populations[i];
     const double rate = seconds > 0 ? static_cast<double>(stats.spikes_per_population[i]) / (static_cast<double>(p.size) * seconds) : 0;
-    char th[32] = "-";
+    char th[32] = "-", count[32] = "-", measured[32] = "-";
     if (theory[i].converged) std::snprintf(th, sizeof th, "%.4g", theory[i].rate_hz);
-    std::printf("  %-12s %8llu %12llu %12.4g %12s  %s\n", p.name.c_str(), static_cast<unsigned long long>(p.size),
-                static_cast<unsigned long long>(stats.spikes_per_population[i]), rate, th,
-                theory[i].converged ? theory[i].formula.c_str() : "");
+    if (stats.population_simulated[i]) {
+      std::snprintf(count, sizeof count, "%llu", static_cast<unsigned long long>(stats.spikes_per_population[i]));
+      std::snprintf(measured, sizeof measured, "%.4g", rate);
+    }
+    std::printf("  %-12s %8llu %12s %12s %12s  %s\n", p.name.c_str(), static_cast<unsigned long long>(p.size), count,
+                measured, th, stats.population_simulated[i] ? (theory[i].converged ? theory[i].formula.c_str() : "")
+                                                            : "(feeds independent trains only; not generated)");
   }
   const double events = static_cast<double>(stats.events());
   std::printf("  wall %.3f s (build %.3f s); %.4g events (%.4g recurrent + %.4g external pulses), %.3g events/s\n",
