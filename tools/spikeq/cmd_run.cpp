@@ -11,6 +11,7 @@
 #include "engine/manifest.h"
 #include "engine/memory_estimate.h"
 #include "engine/network.h"
+#include "engine/stepped_driver.h"
 #include "engine/theory.h"
 #include "engine/tsv_sink.h"
 #include "netdefs/error.h"
@@ -36,6 +37,9 @@ struct RunOptions {
   bool force = false;
   bool quiet = false;
   double memory_limit_mb = 0;
+  std::string mode;        // "event" | "stepped"; empty: the netdef's
+  double dt_ms = 0;        // 0: the netdef's
+  std::string integrator;  // "euler" | "exact"; empty: the netdef's
 };
 
 std::string default_out_dir(const std::string& netdef) {
@@ -62,8 +66,12 @@ void prepare_out_dir(const std::string& dir, bool force) {
 void print_summary(const Network& net, const RunStats& stats, const RunInfo& info, const std::string& dir) {
   const NetworkSpec& spec = net.spec();
   const std::vector<PopulationTheory> theory = predict(spec);
-  std::printf("%s: %s, %g ms simulated (event-driven, seed %llu)\n", spec.name.c_str(), info.status.c_str(),
-              stats.simulated_ms, static_cast<unsigned long long>(spec.seed));
+  char engine[96] = "event-driven";
+  if (spec.simulation.mode == SimMode::Stepped)
+    std::snprintf(engine, sizeof engine, "stepped, dt %g ms, %s", spec.simulation.dt_ms,
+                  spec.simulation.integrator == Integrator::Exact ? "exact" : "Euler-Maruyama");
+  std::printf("%s: %s, %g ms simulated (%s, seed %llu)\n", spec.name.c_str(), info.status.c_str(),
+              stats.simulated_ms, engine, static_cast<unsigned long long>(spec.seed));
   std::printf("  %-12s %8s %12s %12s %12s  %s\n", "population", "nodes", "spikes", "rate (Hz)", "theory (Hz)", "formula");
   const double seconds = stats.simulated_ms * 1e-3;
   for (std::size_t i = 0; i < spec.populations.size(); ++i) {
@@ -95,9 +103,18 @@ int run(const RunOptions& opt) {
     std::snprintf(buf, sizeof buf, "duration_ms=%.17g", opt.duration_ms);
     sets.push_back(buf);
   }
+  // Engine flags are --set overrides, so the manifest's resolved netdef records them.
+  if (!opt.mode.empty()) sets.push_back(opt.mode == "stepped" ? "simulation.mode=STEPPED" : "simulation.mode=EVENT");
+  if (opt.dt_ms > 0) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "simulation.dt_ms=%.17g", opt.dt_ms);
+    sets.push_back(buf);
+  }
+  if (!opt.integrator.empty())
+    sets.push_back(opt.integrator == "exact" ? "simulation.integrator=EXACT" : "simulation.integrator=EULER_MARUYAMA");
   const NetworkSpec spec = load_netdef_file(opt.netdef, sets);
-  if (spec.simulation.mode != SimMode::Event)
-    throw Error(opt.netdef + ": simulation.mode = STEPPED: the stepped engine is not available in this version");
+  const bool stepped = spec.simulation.mode == SimMode::Stepped;
+  if (stepped) check_step_grid(spec);  // before any output exists
   const std::uint64_t limit = opt.memory_limit_mb > 0 ? static_cast<std::uint64_t>(opt.memory_limit_mb * 1048576.0)
                                                       : available_memory_bytes();
   check_memory(spec, opt.netdef, limit);
@@ -118,8 +135,13 @@ int run(const RunOptions& opt) {
   if (!spec.recording.voltage_probes.empty()) info.files.push_back("voltages.tsv");
   RunStats stats;
   try {
-    EventDriver driver(net, 0, sink, &g_stop);
-    stats = driver.run();
+    if (stepped) {
+      SteppedDriver driver(net, 0, sink, &g_stop);
+      stats = driver.run();
+    } else {
+      EventDriver driver(net, 0, sink, &g_stop);
+      stats = driver.run();
+    }
     sink.close();
   } catch (const Error& e) {
     info.status = "failed";
@@ -143,13 +165,19 @@ int run(const RunOptions& opt) {
 }  // namespace
 
 Subcommand add_run(CLI::App& app) {
-  auto* sub = app.add_subcommand("run", "Simulate a netdef (exact event-driven) and record spikes");
+  auto* sub = app.add_subcommand("run", "Simulate a netdef (exact event-driven, or time-stepped) and record spikes");
   auto opt = std::make_shared<RunOptions>();
   sub->add_option("netdef", opt->netdef, "Netdef file (.pbtxt)")->required();
   sub->add_option("-o,--out", opt->out_dir, "Output directory (default: runs/NAME-TIMESTAMP)");
   sub->add_option("--seed", opt->seed, "Master seed (overrides the netdef's; >= 1)")->check(CLI::PositiveNumber);
   sub->add_option("--duration", opt->duration_ms, "Simulated time, ms (overrides duration_ms)")->check(CLI::PositiveNumber);
   sub->add_option("--set", opt->sets, "Override a field: PATH=VALUE (repeatable)");
+  sub->add_option("--mode", opt->mode, "Engine: event (exact) or stepped (time grid); overrides simulation.mode")
+      ->check(CLI::IsMember({"event", "stepped"}));
+  sub->add_option("--dt", opt->dt_ms, "Stepped mode: grid step, ms (overrides simulation.dt_ms)")
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--integrator", opt->integrator, "Stepped mode: euler (Euler-Maruyama) or exact (OU step)")
+      ->check(CLI::IsMember({"euler", "exact"}));
   sub->add_flag("--force", opt->force, "Overwrite a non-empty output directory");
   sub->add_flag("-q,--quiet", opt->quiet, "Print nothing on success");
   sub->add_option("--memory-limit-mb", opt->memory_limit_mb, "Refuse networks estimated above this (default: available memory)");
