@@ -30,6 +30,10 @@ nlohmann::json make_manifest(const Network& net, const RunStats& stats, const Ru
   m["name"] = spec.name;
   m["seed"] = spec.seed;
   m["mode"] = spec.simulation.mode == SimMode::Event ? "event" : "stepped";
+  if (spec.simulation.mode == SimMode::Stepped) {
+    m["dt_ms"] = spec.simulation.dt_ms;
+    m["integrator"] = spec.simulation.integrator == Integrator::Exact ? "exact" : "euler_maruyama";
+  }
   m["status"] = info.status;
   if (!info.error.empty()) m["error"] = info.error;
   m["duration_ms"] = spec.duration_ms;
