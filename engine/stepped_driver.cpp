@@ -58,6 +58,8 @@ void SteppedDriver::init_state() {
   for (std::size_t i = 0; i < n_pops; ++i) own_train[i] = spec.recording.spikes_from[i];
   for (std::size_t p = 0; p < spec.projections.size(); ++p)
     if (net_.projections()[p].delivers_spikes) own_train[spec.projections[p].source] = true;
+  for (std::size_t i = 0; i < n_pops; ++i)
+    stats_.population_simulated.push_back(spec.populations[i].kind == ModelKind::Lif || own_train[i]);
 
   bool any_noisy = false;
   for (std::size_t i = 0; i < n_pops; ++i) {
