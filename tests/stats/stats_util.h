@@ -1,0 +1,94 @@
+// Shared helpers of the statistical tests (tests/stats/): run a spec through the
+// event-driven engine into memory, split the output per node, and the few
+// estimators the tests need, each with its standard error, so every tolerance in
+// the tests is a stated number of standard errors.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/event_driver.h"
+#include "engine/network.h"
+#include "engine/recording.h"
+#include "netdefs/spec.h"
+
+namespace spikeq::stats {
+
+// Parses an inline netdef (protobuf text) through the real loader. Every test
+// has a fixed seed; the environment variable SPIKEQ_STATS_SEED, when set,
+// overrides it (for looking at the spread of results over seeds by hand).
+NetworkSpec load_text(const std::string& text, const std::vector<std::string>& overrides = {});
+
+// Everything one event-driven trial produced, kept in memory.
+struct RunOutput {
+  std::vector<SpikeRecord> spikes;      // time order, as the driver hands them over
+  std::vector<VoltageSample> samples;   // time order
+  RunStats stats;
+  std::vector<PopulationTable> populations;  // maps global node ids back
+  double wall_s = 0;                    // build + run
+};
+
+// An in-memory RunSink; also checks the batch-order promise of engine/recording.h.
+class CollectingSink : public RunSink {
+ public:
+  void spikes(std::span<const SpikeRecord> batch) override;
+  void samples(std::span<const VoltageSample> batch) override;
+  std::vector<SpikeRecord> spike_records;
+  std::vector<VoltageSample> sample_records;
+  bool order_ok = true;  // false if a batch went back in time
+};
+
+// Builds the Network and runs one trial of the event-driven engine.
+RunOutput run_event(const NetworkSpec& spec, std::uint64_t trial = 0);
+
+// Spike times of each node of a population (local index), ascending.
+std::vector<std::vector<double>> spike_times_by_node(const RunOutput& out, std::size_t population);
+
+// Voltage samples of one probe, per node of `population` (local index), in time
+// order; `times` receives the sample times of the first node.
+std::vector<std::vector<double>> voltage_series(const RunOutput& out, std::size_t population,
+                                                std::uint32_t probe, std::vector<double>* times = nullptr);
+
+// Intervals between consecutive spikes, counting only spikes at t >= t_from.
+std::vector<double> isis(const std::vector<double>& times, double t_from = 0);
+// Pools isis() over nodes.
+std::vector<double> pooled_isis(const std::vector<std::vector<double>>& times_by_node, double t_from = 0);
+
+// Spike counts in n consecutive windows [t0 + k*window, t0 + (k+1)*window).
+std::vector<double> counts_in_windows(const std::vector<double>& times, double t0, double window_ms,
+                                      std::size_t n_windows);
+
+// Sample moments and the standard errors of the usual estimators (i.i.d. sample).
+struct Moments {
+  double n = 0;
+  double mean = 0;
+  double var = 0;  // unbiased
+  double m3 = 0;   // central third moment
+  double m4 = 0;   // central fourth moment
+  double se_mean() const;
+  double se_var() const;   // sqrt((m4 - var^2 (n-3)/(n-1)) / n)
+  double cv() const;       // sd / mean
+  double se_cv() const;    // delta method; 1/sqrt(n) for an exponential sample
+  double fano() const { return var / mean; }
+  double se_fano() const;  // delta method on var/mean
+};
+Moments moments(const std::vector<double>& x);
+
+// Kolmogorov–Smirnov statistic D = sup |F_n - F| of a sample against a CDF.
+double ks_statistic(std::vector<double> x, const std::function<double(double)>& cdf);
+// Asymptotic p-value of D for a sample of size n (Stephens' small-n correction).
+double ks_p_value(double d, std::size_t n);
+// Critical D at level alpha (asymptotic): sqrt(-ln(alpha/2)/2) / sqrt(n).
+double ks_critical(double alpha, std::size_t n);
+
+// Prints one result line "[stats] name: measured vs expected (z SE)" to stdout and
+// returns whether |measured - expected| <= k_se * se.
+bool within_se(const std::string& name, double measured, double expected, double se, double k_se);
+
+// Seconds since an arbitrary origin (for runtime lines in the output).
+double now_s();
+
+}  // namespace spikeq::stats
