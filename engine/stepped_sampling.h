@@ -8,14 +8,18 @@
 //    step fires independently with probability p — at one draw per spike rather
 //    than one per step.
 //  * K independent sources merged into one target: the step's count is the sum
-//    of K independent Bernoulli(p), i.e. exactly Binomial(K, p). Drawn with
-//    Boost.Random's binomial_distribution (inversion when (K+1)p < 11, Kachitvichyanukul
-//    & Schmeiser's BTRD otherwise; exact in distribution, and its draw is const
-//    so one table entry serves every target with the same K).
+//    of K independent Bernoulli(p), i.e. exactly Binomial(K, p). Small means
+//    (Kp <= 16, every input of the example networks) are drawn by inversion of a
+//    table of the CDF in 64-bit fixed point: one 64-bit word per draw and about
+//    Kp + 1 integer compares, no floating point (the table is built once per law in
+//    long double; entries are exact to ~2^-60, the same truncation as any
+//    floating-point inversion). Larger means use Boost.Random's
+//    binomial_distribution (Kachitvichyanukul & Schmeiser's BTRD, exact).
 #pragma once
 
 #include <boost/random/binomial_distribution.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -42,21 +46,69 @@ using Binomial = boost::random::binomial_distribution<int, double>;
 // The Binomial(K, p) laws of a run, one per distinct (projection, K).
 class BinomialTable {
  public:
+  static constexpr double kTableMaxMean = 16;
+
   std::uint32_t index(std::uint32_t projection, std::uint32_t k, double p) {
     const auto [it, inserted] = by_key_.try_emplace({projection, k}, static_cast<std::uint32_t>(laws_.size()));
-    if (inserted) laws_.emplace_back(static_cast<int>(k), p);
+    if (inserted) laws_.push_back(make_law(k, p));
     return it->second;
   }
   // A draw from law `i`, consuming 64-bit words of `draw()`.
   template <class Draw>
-  int sample(std::uint32_t i, Draw&& draw) const {
-    UrbgAdaptor<Draw&> urbg{draw};
-    return laws_[i](urbg);
+  std::uint32_t sample(std::uint32_t i, Draw&& draw) const {
+    const Law& law = laws_[i];
+    if (law.cdf_end == law.cdf_begin) {
+      UrbgAdaptor<Draw&> urbg{draw};
+      return static_cast<std::uint32_t>(law.btrd(urbg));
+    }
+    // Smallest k with u < F(k) 2^64; the last entry stands for F = 1. The first
+    // four compares are branch-free (a data-dependent loop exit costs a
+    // mispredicted branch per draw); tables are padded to at least five entries.
+    const std::uint64_t u = draw();
+    const std::uint64_t* f = cdf_.data() + law.cdf_begin;
+    const std::uint32_t last = law.cdf_last;
+    std::uint32_t k = static_cast<std::uint32_t>(u >= f[0]) + static_cast<std::uint32_t>(u >= f[1]) +
+                      static_cast<std::uint32_t>(u >= f[2]) + static_cast<std::uint32_t>(u >= f[3]);
+    if (k < 4) return std::min(k, last);
+    while (k < last && u >= f[k]) ++k;
+    return std::min(k, last);
   }
-  double mean(std::uint32_t i) const { return laws_[i].t() * laws_[i].p(); }
 
  private:
-  std::vector<Binomial> laws_;
+  struct Law {
+    std::uint32_t cdf_begin = 0, cdf_end = 0;  // fixed-point CDF in cdf_; empty: use btrd
+    std::uint32_t cdf_last = 0;                // largest count in the table
+    Binomial btrd;
+  };
+
+  Law make_law(std::uint32_t k_in, double p) {
+    Law law;
+    law.btrd = Binomial(static_cast<int>(k_in), p);
+    if (static_cast<double>(k_in) * p > kTableMaxMean) return law;
+    law.cdf_begin = static_cast<std::uint32_t>(cdf_.size());
+    const long double two64 = 18446744073709551616.0L;
+    const long double q = 1.0L - p;
+    long double pk = std::exp(static_cast<long double>(k_in) * std::log1p(-static_cast<long double>(p)));
+    long double f = 0;
+    for (std::uint32_t k = 0;; ++k) {
+      f += pk;
+      const long double scaled = f * two64;
+      // Stop once the rest of the law is below one part in 2^64, or at k = K.
+      if (k == k_in || scaled >= two64 - 1.0L || (k > k_in * p && pk * two64 < 0.5L)) {
+        cdf_.push_back(std::numeric_limits<std::uint64_t>::max());
+        break;
+      }
+      cdf_.push_back(static_cast<std::uint64_t>(scaled));
+      pk *= static_cast<long double>(k_in - k) / static_cast<long double>(k + 1) * (p / q);
+    }
+    law.cdf_last = static_cast<std::uint32_t>(cdf_.size()) - law.cdf_begin - 1;
+    while (cdf_.size() < law.cdf_begin + 5u) cdf_.push_back(std::numeric_limits<std::uint64_t>::max());
+    law.cdf_end = static_cast<std::uint32_t>(cdf_.size());
+    return law;
+  }
+
+  std::vector<Law> laws_;
+  std::vector<std::uint64_t> cdf_;
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint32_t> by_key_;
 };
 
