@@ -1,7 +1,10 @@
 // spikeq_bench: single-thread throughput of the event-driven engine on a netdef.
 //
 //   spikeq_bench NETDEF [--duration MS] [--set PATH=VALUE ...]
+//                [--mode event|stepped] [--dt MS] [--integrator euler|exact]
 //
+// --mode stepped runs the time-stepped reference engine instead and also reports
+// neuron-steps per second (LIF nodes x grid steps / simulation wall time).
 // Reports build and simulation wall time, events per second, and memory. An event
 // is one delivered pulse: every target of every recurrent spike (including pulses
 // that find the target refractory and are dropped) plus every arrival of an
@@ -19,6 +22,7 @@
 
 #include "engine/event_driver.h"
 #include "engine/network.h"
+#include "engine/stepped_driver.h"
 #include "netdefs/error.h"
 #include "netdefs/loader.h"
 
@@ -31,6 +35,12 @@ class CountingSink : public spikeq::RunSink {
   std::uint64_t spikes_ = 0;
 };
 
+double user_cpu_s() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec) + 1e-6 * static_cast<double>(ru.ru_utime.tv_usec);
+}
+
 double peak_rss_mib() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
@@ -41,7 +51,8 @@ double peak_rss_mib() {
 
 int main(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
-    std::fprintf(stderr, "usage: spikeq_bench NETDEF [--duration MS] [--set PATH=VALUE ...]\n");
+    std::fprintf(stderr, "usage: spikeq_bench NETDEF [--duration MS] [--set PATH=VALUE ...] [--mode event|stepped] "
+                         "[--dt MS] [--integrator euler|exact]\n");
     return 2;
   }
   const std::string netdef = argv[1];
@@ -50,6 +61,9 @@ int main(int argc, char** argv) {
     const std::string flag = argv[i];
     if (flag == "--duration") sets.push_back(std::string("duration_ms=") + argv[i + 1]);
     else if (flag == "--set") sets.push_back(argv[i + 1]);
+    else if (flag == "--mode") sets.push_back(std::string("simulation.mode=") + (std::strcmp(argv[i + 1], "stepped") == 0 ? "STEPPED" : "EVENT"));
+    else if (flag == "--dt") sets.push_back(std::string("simulation.dt_ms=") + argv[i + 1]);
+    else if (flag == "--integrator") sets.push_back(std::string("simulation.integrator=") + (std::strcmp(argv[i + 1], "exact") == 0 ? "EXACT" : "EULER_MARUYAMA"));
     else {
       std::fprintf(stderr, "spikeq_bench: unknown option %s\n", flag.c_str());
       return 2;
@@ -62,9 +76,18 @@ int main(int argc, char** argv) {
     const spikeq::Network net(spec);
     const auto t1 = clock::now();
     CountingSink sink;
-    spikeq::EventDriver driver(net, 0, sink);
-    const spikeq::RunStats stats = driver.run();
+    const bool stepped = spec.simulation.mode == spikeq::SimMode::Stepped;
+    const double cpu0 = user_cpu_s();
+    spikeq::RunStats stats;
+    if (stepped) {
+      spikeq::SteppedDriver driver(net, 0, sink);
+      stats = driver.run();
+    } else {
+      spikeq::EventDriver driver(net, 0, sink);
+      stats = driver.run();
+    }
     const auto t2 = clock::now();
+    const double sim_cpu_s = user_cpu_s() - cpu0;
     const double build_s = std::chrono::duration<double>(t1 - t0).count();
     const double sim_s = std::chrono::duration<double>(t2 - t1).count();
     const double edges = static_cast<double>(boost::num_edges(net.graph()));
@@ -75,7 +98,16 @@ int main(int argc, char** argv) {
     std::printf("netdef           %s (%g ms simulated, %u nodes, %.0f edges)\n", netdef.c_str(),
                 stats.simulated_ms, net.node_count(), edges);
     std::printf("build            %.3f s\n", build_s);
-    std::printf("simulate         %.3f s wall, one thread\n", sim_s);
+    std::printf("simulate         %.3f s wall, %.3f s user CPU, one thread\n", sim_s, sim_cpu_s);
+    if (stepped) {
+      double lif_nodes = 0;
+      for (const auto& p : spec.populations)
+        if (p.kind == spikeq::ModelKind::Lif) lif_nodes += static_cast<double>(p.size);
+      const double steps = stats.simulated_ms / spec.simulation.dt_ms;
+      std::printf("stepped          dt %g ms, %s; %.4g neuron-steps/s (%.4g per user CPU s)\n", spec.simulation.dt_ms,
+                  spec.simulation.integrator == spikeq::Integrator::Exact ? "exact" : "Euler-Maruyama",
+                  lif_nodes * steps / sim_s, lif_nodes * steps / sim_cpu_s);
+    }
     std::printf("spikes           %llu\n", static_cast<unsigned long long>(spikes));
     std::printf("events           %.4g (%.4g recurrent pulses + %.4g external arrivals)\n",
                 static_cast<double>(stats.events()), static_cast<double>(stats.recurrent_pulses),
