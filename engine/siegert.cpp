@@ -19,7 +19,7 @@
 #include <numbers>
 #include <string>
 
-#include "engine/special_functions.h"
+#include "models/gaussian.h"
 #include "netdefs/error.h"
 
 namespace spikeq {

@@ -8,7 +8,7 @@
 #include <limits>
 
 #include "engine/siegert.h"
-#include "engine/special_functions.h"
+#include "models/gaussian.h"
 #include "netdefs/error.h"
 
 using spikeq::siegert_cv;
