@@ -10,8 +10,11 @@
 // the caller's piece length.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+
+#include "models/gaussian.h"
 
 namespace spikeq::lif {
 
@@ -67,20 +70,80 @@ inline Gaussian ou_bridge_point(double x0_mv, double x1_mv, double m_mv, double 
   const double a2 = std::exp(-h2_ms / tau_m_ms);
   const double one_minus_a1sq = -std::expm1(-2.0 * h1_ms / tau_m_ms);
   const double one_minus_a2sq = -std::expm1(-2.0 * h2_ms / tau_m_ms);
-  const double denom = 1.0 - a1 * a1 * a2 * a2;
+  // 1 - (a1 a2)^2 without the cancellation that costs eps*tau/(h1+h2) relative
+  // precision on short intervals (deep in the crossing bisection).
+  const double denom = -std::expm1(-2.0 * (h1_ms + h2_ms) / tau_m_ms);
   const double mean = m_mv + ((x0_mv - m_mv) * a1 * one_minus_a2sq +
                               (x1_mv - m_mv) * a2 * one_minus_a1sq) / denom;
   const double var = 0.5 * sigma_mv * sigma_mv * one_minus_a1sq * one_minus_a2sq / denom;
   return {mean, std::sqrt(var)};
 }
 
+// One bisection step of the crossing search. The path runs from x_lo to x_hi
+// over two halves of length half_ms and is known to cross theta (x_lo < theta).
+// Draws the midpoint and which half holds the first crossing from their joint
+// law given that crossing, and returns them. Exact given the bridge crossing
+// probabilities of bridge_crossing_probability (so exact when theta = m),
+// with O(1) expected draws however unlikely the crossing was.
+//
+// With the midpoint Z = mean + sd U (U ~ N(0,1), the bridge law) and
+// c = (theta - mean)/sd, the halves cross with probabilities
+//   left:  1 for U >= c, else e^(-a (c - U)),  a = 2 sd (theta - x_lo)/(sigma^2 sinh(half/tau))
+//   right: 1 for U >= c or x_hi >= theta, else e^(-b (c - U)), b likewise with x_hi.
+// So the joint law is a mixture of three pieces, each a (tilted) truncated normal:
+//   left,  U >= c:  N(0,1) above c;                    mass 1 - cdf(c)
+//   left,  U <  c:  N(a,1) below c;                    mass M(a) = E[e^(-a(c-U)); U < c]
+//   right, U <  c:  N(b,1) below c, thinned by 1 - e^(-a(c-U))  (b = 0 if x_hi >= theta);
+//                                                     mass M(b) - M(a+b)
+// The thinning loop needs M(b)/(M(b) - M(a+b)) proposals on average and runs with
+// probability (M(b) - M(a+b))/total, so it costs M(b)/total <= 1 proposal per
+// step. (Redrawing the unconditioned midpoint until some half crosses would be
+// exact too, but needs 1/total draws: a heavy tail, since the halves chosen at
+// each step can have small crossing probabilities.)
+struct CrossedMidpoint {
+  double x_mv;
+  bool in_left_half;
+};
+
+template <class Normal, class Uniform>
+CrossedMidpoint sample_crossed_midpoint(double x_lo_mv, double x_hi_mv, double half_ms,
+                                        double m_mv, double v_th_mv, double sigma_mv,
+                                        double tau_m_ms, Normal&& normal, Uniform&& uniform) {
+  const Gaussian g = ou_bridge_point(x_lo_mv, x_hi_mv, m_mv, sigma_mv, half_ms, half_ms, tau_m_ms);
+  const double sigma2_sinh = sigma_mv * sigma_mv * std::sinh(half_ms / tau_m_ms);
+  if (!(g.sd > 0.0) || !(sigma2_sinh > 0.0)) {
+    // No noise: the midpoint is certain and only an endpoint at theta crosses.
+    return {g.mean, g.mean >= v_th_mv};
+  }
+  const double c = (v_th_mv - g.mean) / g.sd;
+  const double a = 2.0 * g.sd * (v_th_mv - x_lo_mv) / sigma2_sinh;
+  const bool right_sure = x_hi_mv >= v_th_mv;
+  const double b = right_sure ? 0.0 : 2.0 * g.sd * (v_th_mv - x_hi_mv) / sigma2_sinh;
+  const double mass_above = gauss::cdf(-c);
+  const double mass_left_below = gauss::tilted_mass_below(c, a);
+  const double mass_right = std::max(
+      0.0, gauss::tilted_mass_below(c, b) - gauss::tilted_mass_below(c, a + b));
+  const double total = mass_above + mass_left_below + mass_right;
+  if (!(total > 0.0)) return {g.mean, g.mean >= v_th_mv};  // crossing below double range
+
+  const double pick = uniform() * total;
+  if (pick <= mass_above) return {g.mean + g.sd * gauss::sample_above(c, normal, uniform), true};
+  if (pick <= mass_above + mass_left_below) {
+    const double u = a + gauss::sample_below(c - a, normal, uniform);
+    return {g.mean + g.sd * u, true};
+  }
+  for (;;) {
+    const double u = b + gauss::sample_below(c - b, normal, uniform);
+    if (uniform() <= -std::expm1(-a * (c - u))) return {g.mean + g.sd * u, false};
+  }
+}
+
 // Given that the path from (t0, x0) to (t0+h, x1) crosses theta (decided by the
 // caller's bridge test, or x1 >= theta), find the first crossing time to within
-// tolerance_ms: sample the bridge midpoint, test the left half, and keep the first
-// half that crossed. Both halves are re-tested from the sampled midpoint, so the
-// chosen half is drawn from the conditional law given "a crossing happened";
-// when neither half crosses (possible because the outer decision was random) the
-// midpoint is redrawn. Returns the offset from t0 in ms.
+// tolerance_ms by bisection: at each step draw the midpoint and the half that
+// holds the first crossing from their joint law given the crossing
+// (sample_crossed_midpoint), and keep that half. Returns the offset from t0 in
+// ms, the upper end of the final bracket: in (0, h].
 // `normal()` and `uniform()` are the caller's random draws (N(0,1), U(0,1]).
 template <class Normal, class Uniform>
 double locate_crossing_ms(double x0_mv, double x1_mv, double h_ms, double m_mv, double v_th_mv,
@@ -90,26 +153,17 @@ double locate_crossing_ms(double x0_mv, double x1_mv, double h_ms, double m_mv, 
   double t_hi = h_ms;
   double x_lo = x0_mv;
   double x_hi = x1_mv;
-  constexpr int kMaxRedraws = 64;
   while (t_hi - t_lo > tolerance_ms) {
     const double half = 0.5 * (t_hi - t_lo);
-    bool chosen = false;
-    for (int attempt = 0; attempt < kMaxRedraws && !chosen; ++attempt) {
-      const Gaussian g = ou_bridge_point(x_lo, x_hi, m_mv, sigma_mv, half, half, tau_m_ms);
-      const double x_mid = g.mean + g.sd * normal();
-      if (x_mid >= v_th_mv ||
-          uniform() <= bridge_crossing_probability(x_lo, x_mid, v_th_mv, sigma_mv, half, tau_m_ms)) {
-        t_hi = t_lo + half;  // crossed in the left half: the first crossing is there
-        x_hi = x_mid;
-        chosen = true;
-      } else if (x_hi >= v_th_mv ||
-                 uniform() <= bridge_crossing_probability(x_mid, x_hi, v_th_mv, sigma_mv, half, tau_m_ms)) {
-        t_lo += half;
-        x_lo = x_mid;
-        chosen = true;
-      }
+    const CrossedMidpoint mid = sample_crossed_midpoint(x_lo, x_hi, half, m_mv, v_th_mv, sigma_mv,
+                                                        tau_m_ms, normal, uniform);
+    if (mid.in_left_half) {
+      t_hi = t_lo + half;
+      x_hi = mid.x_mv;
+    } else {
+      t_lo += half;
+      x_lo = mid.x_mv;
     }
-    if (!chosen) break;  // crossing so unlikely that the outer decision was a fluke
   }
   return t_hi;
 }
