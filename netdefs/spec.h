@@ -2,6 +2,7 @@
 // Everything after the loader works on these; protobuf types never leave netdefs/.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
