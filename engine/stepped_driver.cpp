@@ -228,7 +228,7 @@ void SteppedDriver::update_population(const LifPopulation& lp, std::uint64_t k, 
       InputTrain& tr = trains_[t];
       if (k < tr.first_step) continue;
       const auto name = StreamCursor::name(seed, trial_, Purpose::SteppedInput, tr.projection, tr.local_target);
-      const int count = binomials_.sample(tr.law, [&] { return tr.rng.next_u64(name); });
+      const std::uint32_t count = binomials_.sample(tr.law, [&] { return tr.rng.next_u64(name); });
       input_mv += count * tr.weight_mv;
       external += static_cast<std::uint64_t>(count);
     }
