@@ -1,5 +1,7 @@
 #include "engine/manifest.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -34,6 +36,8 @@ nlohmann::json make_manifest(const Network& net, const RunStats& stats, const Ru
     m["dt_ms"] = spec.simulation.dt_ms;
     m["integrator"] = spec.simulation.integrator == Integrator::Exact ? "exact" : "euler_maruyama";
   }
+  m["trials"] = spec.simulation.trials;
+  if (!info.format.empty()) m["format"] = info.format;
   m["status"] = info.status;
   if (!info.error.empty()) m["error"] = info.error;
   m["duration_ms"] = spec.duration_ms;
@@ -67,6 +71,13 @@ nlohmann::json make_manifest(const Network& net, const RunStats& stats, const Ru
     pops.push_back(entry);
   }
   m["populations"] = pops;
+  nlohmann::json probes = nlohmann::json::array();
+  for (const VoltageProbeSpec& p : spec.recording.voltage_probes)
+    probes.push_back({{"population", spec.populations[p.population].name},
+                      {"node_ids", p.node_ids},  // empty: every node
+                      {"interval_ms", p.interval_ms},
+                      {"start_ms", p.start_ms}});
+  m["voltage_probes"] = probes;
   m["files"] = info.files;
   return m;
 }
@@ -77,7 +88,9 @@ void write_manifest(const std::string& dir, const nlohmann::json& manifest) {
   std::FILE* f = std::fopen(tmp.c_str(), "w");
   if (!f) throw Error(path + ": cannot create: " + std::strerror(errno), Error::Kind::Runtime);
   const std::string text = manifest.dump(2) + "\n";
-  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0;
+  // Synced before the rename, so after a power loss the manifest is the old one or the new one.
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0 &&
+                  (::fsync(fileno(f)) == 0 || errno == EINVAL);
   const int err = errno;
   std::fclose(f);
   if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0)

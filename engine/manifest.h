@@ -12,7 +12,8 @@ namespace spikeq {
 
 struct RunInfo {
   std::string netdef_path;
-  std::string status;  // "complete" | "interrupted" | "failed"
+  std::string status;  // "running" | "complete" | "interrupted" | "failed"
+  std::string format;  // spike file format: "h5" | "tsv" | "both"
   std::string error;   // for "failed"
   std::string started_utc, finished_utc;
   double wall_s = 0;

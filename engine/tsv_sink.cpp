@@ -1,5 +1,7 @@
 #include "engine/tsv_sink.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -41,9 +43,11 @@ void TsvSink::spikes(std::span<const SpikeRecord> batch) {
                  s.time_ms);
   }
   check(spikes_, spikes_path_);
+  sync_if_due();
 }
 
 void TsvSink::samples(std::span<const VoltageSample> batch) {
+  sync_if_due();
   if (!voltages_) return;
   const auto& pops = net_.spec().populations;
   for (const VoltageSample& v : batch) {
@@ -52,6 +56,17 @@ void TsvSink::samples(std::span<const VoltageSample> batch) {
                  v.node - net_.populations()[p].first, v.time_ms, v.v_mv);
   }
   check(voltages_, voltages_path_);
+}
+
+void TsvSink::sync_if_due() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_sync_ < std::chrono::seconds(1)) return;
+  last_sync_ = now;
+  for (auto [f, path] : {std::pair{spikes_, &spikes_path_}, std::pair{voltages_, &voltages_path_}}) {
+    if (!f) continue;
+    if (std::fflush(f) != 0 || (::fdatasync(fileno(f)) != 0 && errno != EINVAL))
+      throw Error(*path + ": write failed: " + std::strerror(errno), Error::Kind::Runtime);
+  }
 }
 
 void TsvSink::close() {

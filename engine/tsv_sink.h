@@ -2,9 +2,11 @@
 // spikes.tsv: header `population<TAB>node_id<TAB>time_ms`, one spike a line,
 // node ids local to the population, times with 17 significant digits (exact
 // round trip of the double), in the order the driver hands them over: time,
-// then population, then node.
+// then population, then node. Flushed and synced about once a second of wall
+// time, so a killed run loses at most that (engine/run_directory.h).
 #pragma once
 
+#include <chrono>
 #include <cstdio>
 #include <string>
 
@@ -28,11 +30,13 @@ class TsvSink : public RunSink {
  private:
   std::FILE* open(const std::string& path);
   void check(std::FILE* f, const std::string& path);
+  void sync_if_due();
 
   const Network& net_;
   std::string spikes_path_, voltages_path_;
   std::FILE* spikes_ = nullptr;
   std::FILE* voltages_ = nullptr;
+  std::chrono::steady_clock::time_point last_sync_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace spikeq

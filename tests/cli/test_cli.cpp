@@ -81,7 +81,7 @@ TEST_CASE("a network over the memory limit is refused before it is built") {
 TEST_CASE("run writes a sorted spikes.tsv and a manifest") {
   TempDir dir;
   const std::string out = dir / "run";
-  const auto r = run_process({kCli, "run", example("poisson.pbtxt"), "-o", out, "--duration", "200"});
+  const auto r = run_process({kCli, "run", example("poisson.pbtxt"), "-o", out, "--duration", "200", "--format", "tsv"});
   REQUIRE(r.exit_code == 0);
   CHECK(r.stdout_text.find("events/s") != std::string::npos);
   const auto lines = lines_of(read_file(out + "/spikes.tsv"));
@@ -127,7 +127,7 @@ TEST_CASE("run writes a sorted spikes.tsv and a manifest") {
 TEST_CASE("SIGINT stops a run cleanly: exit 130, status interrupted, spikes kept") {
   TempDir dir;
   const std::string out = dir / "run";
-  const pid_t pid = start_process({kCli, "run", example("balanced_input.pbtxt"), "-o", out, "--duration", "1e7"},
+  const pid_t pid = start_process({kCli, "run", example("balanced_input.pbtxt"), "-o", out, "--duration", "1e7", "--format", "tsv"},
                                   dir / "stdout", dir / "stderr");
   // Wait until spikes reach the file (the 1 MiB write buffer fills after ~20k spikes).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);

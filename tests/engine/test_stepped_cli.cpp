@@ -36,9 +36,10 @@ std::string first_line(const std::string& text) { return text.substr(0, text.fin
 TEST_CASE("stepped CLI: run --mode stepped --dt writes the event run's files and records the grid") {
   TempDir tmp;
   const auto stepped = run_process({kCli, "run", example("ou_lif.pbtxt"), "--mode", "stepped", "--dt", "0.1",
-                                    "--duration", "100", "-o", tmp / "stepped", "-q"});
+                                    "--duration", "100", "-o", tmp / "stepped", "-q", "--format", "tsv"});
   REQUIRE(stepped.exit_code == 0);
-  const auto event = run_process({kCli, "run", example("ou_lif.pbtxt"), "--duration", "100", "-o", tmp / "event", "-q"});
+  const auto event = run_process({kCli, "run", example("ou_lif.pbtxt"), "--duration", "100", "-o", tmp / "event", "-q",
+                                  "--format", "tsv"});
   REQUIRE(event.exit_code == 0);
   CHECK(files_in(tmp / "stepped") == files_in(tmp / "event"));
   const std::string spikes = read_file(tmp / "stepped" + "/spikes.tsv");
@@ -71,7 +72,7 @@ TEST_CASE("stepped CLI: run --mode stepped --dt writes the event run's files and
 
   // Same seed and dt: byte-identical spikes.
   const auto again = run_process({kCli, "run", example("ou_lif.pbtxt"), "--mode", "stepped", "--dt", "0.1",
-                                  "--duration", "100", "-o", tmp / "again", "-q"});
+                                  "--duration", "100", "-o", tmp / "again", "-q", "--format", "tsv"});
   REQUIRE(again.exit_code == 0);
   CHECK(read_file(tmp / "again" + "/spikes.tsv") == spikes);
 }

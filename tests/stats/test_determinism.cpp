@@ -65,7 +65,7 @@ std::string slurp(const fs::path& p) {
 
 int run_cli(const fs::path& netdef, const fs::path& out, const std::string& extra) {
   const std::string cmd = std::string("'") + SPIKEQ_CLI + "' run '" + netdef.string() + "' -o '" + out.string() +
-                          "' --force -q " + extra;
+                          "' --force -q --format tsv " + extra;
   return std::system(cmd.c_str());
 }
 

@@ -1,5 +1,6 @@
-// spikeq run NETDEF: simulate, write DIR/manifest.json and DIR/spikes.tsv, print a
-// one-screen summary with the theory value next to each measured rate.
+// spikeq run NETDEF: simulate, write DIR/manifest.json and the spikes (SONATA
+// spikes.h5 and/or spikes.tsv, engine/run_directory.h), print a one-screen summary
+// with the theory value next to each measured rate.
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -11,9 +12,9 @@
 #include "engine/manifest.h"
 #include "engine/memory_estimate.h"
 #include "engine/network.h"
+#include "engine/run_directory.h"
 #include "engine/stepped_driver.h"
 #include "engine/theory.h"
-#include "engine/tsv_sink.h"
 #include "netdefs/error.h"
 #include "netdefs/loader.h"
 
@@ -40,6 +41,7 @@ struct RunOptions {
   std::string mode;        // "event" | "stepped"; empty: the netdef's
   double dt_ms = 0;        // 0: the netdef's
   std::string integrator;  // "euler" | "exact"; empty: the netdef's
+  std::string format = "h5";  // "h5" | "tsv" | "both"
 };
 
 std::string default_out_dir(const std::string& netdef) {
@@ -130,26 +132,36 @@ int run(const RunOptions& opt) {
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  TsvSink sink(net, dir);
-  info.files = {"spikes.tsv"};
-  if (!spec.recording.voltage_probes.empty()) info.files.push_back("voltages.tsv");
+  RunRecorder recorder(net, dir, parse_output_format(opt.format));
+  info.format = opt.format;
+  info.status = "running";  // what `spikeq recover` finds if the process is killed
+  info.files = recorder.files();
+  write_manifest(dir, make_manifest(net, RunStats{}, info));
   RunStats stats;
   try {
     if (stepped) {
-      SteppedDriver driver(net, 0, sink, &g_stop);
+      SteppedDriver driver(net, 0, recorder, &g_stop);
       stats = driver.run();
     } else {
-      EventDriver driver(net, 0, sink, &g_stop);
+      EventDriver driver(net, 0, recorder, &g_stop);
       stats = driver.run();
     }
-    sink.close();
+    recorder.finish();
   } catch (const Error& e) {
+    recorder.finish_after_failure();
     info.status = "failed";
     info.error = e.what();
     info.finished_utc = utc_now_iso8601();
-    write_manifest(dir, make_manifest(net, stats, info));
+    info.files = recorder.files();
+    try {
+      write_manifest(dir, make_manifest(net, stats, info));
+    } catch (const Error&) {
+      // Say why the run failed, not that the manifest could not follow (a full disk):
+      // the "running" manifest stays, and `spikeq recover` completes it later.
+    }
     throw;
   }
+  info.files = recorder.files();
   info.wall_s = std::chrono::duration<double>(clock::now() - t0).count();
   info.finished_utc = utc_now_iso8601();
   info.status = stats.interrupted ? "interrupted" : "complete";
@@ -178,6 +190,8 @@ Subcommand add_run(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   sub->add_option("--integrator", opt->integrator, "Stepped mode: euler (Euler-Maruyama) or exact (OU step)")
       ->check(CLI::IsMember({"euler", "exact"}));
+  sub->add_option("--format", opt->format, "Spike (and voltage) files: h5 (SONATA, default), tsv or both")
+      ->check(CLI::IsMember({"h5", "tsv", "both"}));
   sub->add_flag("--force", opt->force, "Overwrite a non-empty output directory");
   sub->add_flag("-q,--quiet", opt->quiet, "Print nothing on success");
   sub->add_option("--memory-limit-mb", opt->memory_limit_mb, "Refuse networks estimated above this (default: available memory)");

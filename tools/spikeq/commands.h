@@ -19,5 +19,7 @@ struct Subcommand {
 Subcommand add_validate(CLI::App& app);
 Subcommand add_info(CLI::App& app);
 Subcommand add_run(CLI::App& app);
+Subcommand add_convert(CLI::App& app);
+Subcommand add_recover(CLI::App& app);
 
 }  // namespace spikeq::cli

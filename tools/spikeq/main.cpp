@@ -15,7 +15,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("spikeq ") + spikeq::kVersion + " (" +
                                         spikeq::kGitRevision + ", " + spikeq::kBuildType + ")");
   std::vector<spikeq::cli::Subcommand> commands;
-  for (auto add : {spikeq::cli::add_validate, spikeq::cli::add_info, spikeq::cli::add_run})
+  for (auto add : {spikeq::cli::add_validate, spikeq::cli::add_info, spikeq::cli::add_run, spikeq::cli::add_convert,
+                   spikeq::cli::add_recover})
     commands.push_back(add(app));
   try {
     app.parse(argc, argv);

@@ -1,0 +1,86 @@
+// A run directory (`spikeq run -o DIR`) from the first spike to the final files,
+// including after a crash.
+//
+//   manifest.json      written atomically at the start (status "running") and at
+//                      the end ("complete" | "interrupted" | "failed"); lists the files
+//   spikes.h5          SONATA spike report (engine/h5_spikes.h)   --format h5|both
+//   voltages.h5        probe samples (engine/h5_voltages.h)       with probes
+//   spikes.tsv, voltages.tsv   text (engine/tsv_rows.h)           --format tsv|both
+//
+// How a run stays safe. HDF5 files are not crash-safe while written, so during
+// the run spikes and samples go to append-only journals (engine/journal_sink.h):
+// blocks with CRCs, written as batches arrive and synced about once a second.
+// When the run ends (complete, SIGINT/SIGTERM, or an error), the .h5 files are
+// built from the journals in two streaming passes, written under NAME.tmp and
+// renamed, and the journals removed. After SIGKILL or power loss the journals
+// remain: `spikeq recover DIR` builds the files from them (all batches synced
+// before the kill, so at most ~1 s of wall time is lost) and marks the manifest
+// "interrupted" with the time of the last record kept. TSV output is streamed
+// directly (flushed and synced about once a second too); a TSV-only run is
+// recovered by cutting the file after the last whole instant.
+// Memory for recording: the journal buffers (1 MiB each) while running, and a few
+// MB of buffers while building the files, whatever the number of spikes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/recording.h"
+
+namespace spikeq {
+
+class JournalSink;
+class TsvSink;
+
+enum class OutputFormat { H5, Tsv, Both };
+OutputFormat parse_output_format(const std::string& text);  // "h5" | "tsv" | "both"; throws Error
+const char* format_name(OutputFormat format);
+
+// The sink of `spikeq run`: journals and/or streamed TSV in `dir`.
+class RunRecorder : public RunSink {
+ public:
+  RunRecorder(const Network& network, std::string dir, OutputFormat format);
+  ~RunRecorder() override;
+  RunRecorder(const RunRecorder&) = delete;
+  RunRecorder& operator=(const RunRecorder&) = delete;
+
+  void spikes(std::span<const SpikeRecord> batch) override;
+  void samples(std::span<const VoltageSample> batch) override;
+
+  // After the driver has returned: closes the streams and builds the final files.
+  // Throws Error (Runtime) naming the file on failure (the journals then stay).
+  void finish();
+  // After an error: saves what can be saved and never throws; journals that
+  // cannot be turned into files stay for `spikeq recover`.
+  void finish_after_failure() noexcept;
+  // The data files now in the directory.
+  std::vector<std::string> files() const;
+
+ private:
+  const Network& net_;
+  std::string dir_;
+  OutputFormat format_;
+  std::unique_ptr<JournalSink> journal_;
+  std::unique_ptr<TsvSink> tsv_;
+};
+
+struct RecoverReport {
+  std::string status_before, status;
+  bool changed = false;          // anything rebuilt or rewritten
+  double simulated_ms = 0;       // as the manifest now says
+  std::uint64_t spikes = 0;      // recorded spikes in the files
+  std::vector<std::string> files;
+};
+
+// `spikeq recover DIR`: turns what a killed run left into valid files and a
+// manifest with status "interrupted" (a finished run is left as it is).
+// Throws Error: BadInput if DIR is not a run directory, Runtime on I/O failure.
+RecoverReport recover_run_directory(const std::string& dir);
+
+// `spikeq convert DIR --to h5|tsv`: writes spikes (and voltages) in the other
+// format from the ones present; returns the files written.
+std::vector<std::string> convert_run_directory(const std::string& dir, OutputFormat to);
+
+}  // namespace spikeq
