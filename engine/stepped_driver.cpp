@@ -127,6 +127,7 @@ void SteppedDriver::init_state() {
 
 void SteppedDriver::init_trains() {
   const NetworkSpec& spec = net_.spec();
+  const std::uint64_t seed = spec.seed;
   std::vector<std::vector<std::size_t>> into(spec.populations.size());
   for (std::size_t p = 0; p < spec.projections.size(); ++p)
     if (!net_.projections()[p].delivers_spikes) into[spec.projections[p].target].push_back(p);
@@ -140,11 +141,15 @@ void SteppedDriver::init_trains() {
         const double prob = plan_.spike_probability[ps.source];
         if (k_in == 0 || prob <= 0.0) continue;
         InputTrain tr{};
-        tr.weight_mv = ps.weight_mv;
-        tr.first_step = std::uint64_t{plan_.delay_steps[p]} + 1;
         tr.law = binomials_.index(static_cast<std::uint32_t>(p), k_in, prob);
         tr.projection = static_cast<std::uint32_t>(p);
         tr.local_target = j;
+        tr.sparse = binomials_.sparse(tr.law);
+        tr.next_step = std::uint64_t{plan_.delay_steps[p]} + 1;
+        if (tr.sparse) {
+          const auto name = StreamCursor::name(seed, trial_, Purpose::SteppedInput, p, j);
+          tr.next_step += binomials_.gap(tr.law, [&] { return tr.rng.next_u64(name); }, plan_.steps + 1) - 1;
+        }
         trains_.push_back(tr);
       }
     }
@@ -226,11 +231,18 @@ void SteppedDriver::update_population(const LifPopulation& lp, std::uint64_t k, 
     slot[i] = 0.0;
     for (std::uint32_t t = train_begin_[i]; t < train_begin_[i + 1]; ++t) {
       InputTrain& tr = trains_[t];
-      if (k < tr.first_step) continue;
+      if (tr.sparse ? k != tr.next_step : k < tr.next_step) continue;
       const auto name = StreamCursor::name(seed, trial_, Purpose::SteppedInput, tr.projection, tr.local_target);
-      const std::uint32_t count = binomials_.sample(tr.law, [&] { return tr.rng.next_u64(name); });
-      input_mv += count * tr.weight_mv;
-      external += static_cast<std::uint64_t>(count);
+      auto draw = [&] { return tr.rng.next_u64(name); };
+      std::uint32_t count;
+      if (tr.sparse) {
+        count = binomials_.sample_nonzero(tr.law, draw);
+        tr.next_step = k + binomials_.gap(tr.law, draw, plan_.steps + 1);
+      } else {
+        count = binomials_.sample(tr.law, draw);
+      }
+      input_mv += count * edge_targets_[tr.projection].weight_mv;
+      external += count;
     }
     if (refractory_left_[i] > 0) {  // clamped at V_r, input dropped
       --refractory_left_[i];

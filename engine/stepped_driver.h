@@ -88,12 +88,15 @@ class SteppedDriver {
   // Merged independent trains of one (projection, LIF node). One cache line.
   struct alignas(64) InputTrain {
     StreamCursor rng;  // stream (SteppedInput, projection, local target)
-    double weight_mv;
-    std::uint64_t first_step;  // delay steps + 1: nothing arrives before
-    std::uint32_t law;         // index into binomials_
+    // Dense law: the first step with input (delay steps + 1). Sparse law: the
+    // next step with a non-zero count.
+    std::uint64_t next_step;
+    std::uint32_t law;  // index into binomials_
     std::uint32_t projection;
     std::uint32_t local_target;
+    bool sparse;
   };
+  static_assert(sizeof(InputTrain) == 64);
   struct EdgeTarget {  // per projection: what a fan-out adds, and where
     double weight_mv;
     std::uint32_t lif_shift;  // ring index = global target id - lif_shift

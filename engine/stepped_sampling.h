@@ -15,6 +15,12 @@
 //    long double; entries are exact to ~2^-60, the same truncation as any
 //    floating-point inversion). Larger means use Boost.Random's
 //    binomial_distribution (Kachitvichyanukul & Schmeiser's BTRD, exact).
+//    Sparse laws (P(0) >= 0.85: small steps, where most steps bring nothing) are
+//    drawn as a Bernoulli train of non-empty steps — the gaps between them
+//    Geometric(1 - P(0)), as above — each carrying a count from the law
+//    conditioned on >= 1 (the same table, entered above F(0)): the same process,
+//    exactly, at a cost per non-empty step instead of per step. p = 1 gives K
+//    every step.
 #pragma once
 
 #include <boost/random/binomial_distribution.hpp>
@@ -48,23 +54,56 @@ class BinomialTable {
  public:
   static constexpr double kTableMaxMean = 16;
 
+  static constexpr double kSparseZero = 0.85;
+
+  // p in (0, 1], k >= 1.
   std::uint32_t index(std::uint32_t projection, std::uint32_t k, double p) {
     const auto [it, inserted] = by_key_.try_emplace({projection, k}, static_cast<std::uint32_t>(laws_.size()));
     if (inserted) laws_.push_back(make_law(k, p));
     return it->second;
   }
+  // Whether law `i` is drawn as gaps between non-empty steps (sample_nonzero, gap).
+  bool sparse(std::uint32_t i) const { return laws_[i].sparse; }
+
   // A draw from law `i`, consuming 64-bit words of `draw()`.
   template <class Draw>
   std::uint32_t sample(std::uint32_t i, Draw&& draw) const {
     const Law& law = laws_[i];
     if (law.cdf_end == law.cdf_begin) {
+      if (law.always >= 0) return static_cast<std::uint32_t>(law.always);
       UrbgAdaptor<Draw&> urbg{draw};
       return static_cast<std::uint32_t>(law.btrd(urbg));
     }
-    // Smallest k with u < F(k) 2^64; the last entry stands for F = 1. The first
-    // four compares are branch-free (a data-dependent loop exit costs a
-    // mispredicted branch per draw); tables are padded to at least five entries.
-    const std::uint64_t u = draw();
+    return search(law, draw());
+  }
+  // A draw from sparse law `i` conditioned on >= 1: u uniform on [F(0) 2^64, 2^64).
+  template <class Draw>
+  std::uint32_t sample_nonzero(std::uint32_t i, Draw&& draw) const {
+    const Law& law = laws_[i];
+    const std::uint64_t f0 = cdf_[law.cdf_begin];
+    const auto spread = static_cast<std::uint64_t>((static_cast<unsigned __int128>(draw()) * (0 - f0)) >> 64);
+    return search(law, f0 + spread);
+  }
+  // Steps from one non-empty step of sparse law `i` to the next (>= 1), capped.
+  template <class Draw>
+  std::uint64_t gap(std::uint32_t i, Draw&& draw, std::uint64_t cap) const {
+    return bernoulli_gap(r123::u01<double>(draw()), laws_[i].log_p0, cap);
+  }
+
+ private:
+  struct Law {
+    std::uint32_t cdf_begin = 0, cdf_end = 0;  // fixed-point CDF in cdf_; empty: btrd or always
+    std::uint32_t cdf_last = 0;                // largest count in the table
+    std::int64_t always = -1;                  // p = 1: the count, every step
+    bool sparse = false;
+    double log_p0 = 0;                         // ln P(0), for sparse laws
+    Binomial btrd;
+  };
+
+  // Smallest k with u < F(k) 2^64; the last entry stands for F = 1. The first
+  // four compares are branch-free (a data-dependent loop exit costs a
+  // mispredicted branch per draw); tables are padded to at least five entries.
+  std::uint32_t search(const Law& law, std::uint64_t u) const {
     const std::uint64_t* f = cdf_.data() + law.cdf_begin;
     const std::uint32_t last = law.cdf_last;
     std::uint32_t k = static_cast<std::uint32_t>(u >= f[0]) + static_cast<std::uint32_t>(u >= f[1]) +
@@ -74,17 +113,16 @@ class BinomialTable {
     return std::min(k, last);
   }
 
- private:
-  struct Law {
-    std::uint32_t cdf_begin = 0, cdf_end = 0;  // fixed-point CDF in cdf_; empty: use btrd
-    std::uint32_t cdf_last = 0;                // largest count in the table
-    Binomial btrd;
-  };
-
   Law make_law(std::uint32_t k_in, double p) {
     Law law;
+    if (p >= 1.0) {
+      law.always = k_in;
+      return law;
+    }
     law.btrd = Binomial(static_cast<int>(k_in), p);
     if (static_cast<double>(k_in) * p > kTableMaxMean) return law;
+    law.log_p0 = static_cast<double>(k_in) * std::log1p(-p);
+    law.sparse = law.log_p0 >= std::log(kSparseZero);
     law.cdf_begin = static_cast<std::uint32_t>(cdf_.size());
     const long double two64 = 18446744073709551616.0L;
     const long double q = 1.0L - p;

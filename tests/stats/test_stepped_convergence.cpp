@@ -5,10 +5,10 @@
 //    spikes in (100, 1000] ms, Euler–Maruyama (the default) at Δt = 1, 0.1,
 //    0.01 ms against one EventDriver run of the same netdef. Measured here:
 //    ou_lif −17%, −6.6%, −2.9% (the threshold shift of 2. below predicts −20%,
-//    −6.8%, −2.2%); balanced_input −7.2%, −1.9%, +0.2% (shot noise crosses only
+//    −6.8%, −2.2%); balanced_input −7.2%, −1.9%, −0.5% (shot noise crosses only
 //    at pulses, so what the grid loses is their order within a step).
 //    Checks: each refinement shrinks the error by more than 3 SE of the rate
-//    difference (about 7 SE expected at these sizes), and at 0.01 ms the error
+//    difference (5–20 SE measured at these sizes), and at 0.01 ms the error
 //    is within 3% + 4.5 SE (the √Δt bias left at 0.01 ms is ≈ 2–3% for ou_lif).
 //    SEs come from the spread of per-neuron counts (neurons are independent).
 // 2. The white-noise LIF under Euler–Maruyama misses threshold crossings inside
