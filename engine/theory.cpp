@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/connect.h"
 #include "engine/fixed_point.h"
 
 namespace spikeq {
@@ -66,19 +67,7 @@ double max_rate_hz(const LifParams& p) {
 }  // namespace
 
 double expected_indegree(const NetworkSpec& spec, const ProjectionSpec& proj) {
-  const auto n_src = static_cast<double>(spec.populations[proj.source].size);
-  const bool drop_self = proj.source == proj.target && !proj.allow_autapses;
-  switch (proj.rule) {
-    case RuleKind::FixedIndegree:
-      return static_cast<double>(proj.indegree);
-    case RuleKind::OneToOne:
-      return 1.0;
-    case RuleKind::AllToAll:
-      return drop_self ? std::max(n_src - 1.0, 0.0) : n_src;
-    case RuleKind::PairwiseBernoulli:
-      return proj.p * (drop_self ? std::max(n_src - 1.0, 0.0) : n_src);
-  }
-  return 0.0;
+  return expected_indegree(proj, spec.populations[proj.source].size, proj.source == proj.target);
 }
 
 InputCoefficients input_coefficients(const NetworkSpec& spec, std::size_t population) {

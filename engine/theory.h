@@ -15,9 +15,8 @@
 
 namespace spikeq {
 
-// Expected number of edges a target node receives through `proj`:
-// fixed_indegree: indegree; one_to_one: 1; all_to_all: N_src (minus 1 within one
-// population without autapses); pairwise_bernoulli: p N_src (p (N_src - 1) likewise).
+// Expected number of edges a target node receives through `proj` (the rule's
+// definition lives with the connection rules, engine/connect.h).
 double expected_indegree(const NetworkSpec& spec, const ProjectionSpec& proj);
 
 // A LIF population's input moments as linear functions of the rates of the LIF
