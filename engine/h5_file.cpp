@@ -8,7 +8,16 @@ namespace spikeq::h5 {
 namespace {
 
 // HDF5 prints its error stack to stderr by default; spikeq reports one line instead.
-void silence_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+// And no exit handler: HDF5 1.10 crashes at exit in H5F__close_cb on a file whose
+// close failed (a full disk), and spikeq closes every file it opens itself.
+void silence_hdf5() {
+  static const bool once = [] {
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    return true;
+  }();
+  (void)once;
+}
 
 herr_t keep_innermost(unsigned n, const H5E_error2_t* err, void* out) {
   if (n == 0 && err->desc) *static_cast<std::string*>(out) = err->desc;

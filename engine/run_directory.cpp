@@ -116,21 +116,23 @@ void RunRecorder::finish() {
   }
 }
 
-void RunRecorder::finish_after_failure() noexcept {
+std::optional<RunRecorder::Saved> RunRecorder::finish_after_failure() noexcept {
   try {
     if (tsv_) tsv_->close();
   } catch (const std::exception&) {
   }
-  if (!journal_) return;
+  if (!journal_) return std::nullopt;
   try {
     journal_->close();  // a no-op for a journal whose write failed: it is already whole
   } catch (const std::exception&) {
     journal_->abandon();
   }
   try {
-    build_from_journals(dir_, format_, false);
+    Built built = build_from_journals(dir_, format_, false);
+    return Saved{std::move(built.spikes), built.last_ms};
   } catch (const std::exception&) {
     // The journals stay; `spikeq recover` can build the files once the cause is fixed.
+    return std::nullopt;
   }
 }
 

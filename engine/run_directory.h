@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,8 +54,14 @@ class RunRecorder : public RunSink {
   // Throws Error (Runtime) naming the file on failure (the journals then stay).
   void finish();
   // After an error: saves what can be saved and never throws; journals that
-  // cannot be turned into files stay for `spikeq recover`.
-  void finish_after_failure() noexcept;
+  // cannot be turned into files stay for `spikeq recover`. When the spike files
+  // could be built, returns what they hold: spikes per population and the time
+  // of the last record.
+  struct Saved {
+    std::vector<std::uint64_t> spikes;
+    double last_ms = 0;
+  };
+  std::optional<Saved> finish_after_failure() noexcept;
   // The data files now in the directory.
   std::vector<std::string> files() const;
 

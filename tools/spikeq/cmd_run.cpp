@@ -148,7 +148,12 @@ int run(const RunOptions& opt) {
     }
     recorder.finish();
   } catch (const Error& e) {
-    recorder.finish_after_failure();
+    if (const auto saved = recorder.finish_after_failure()) {
+      // The driver's counts are lost with it; say what the files hold.
+      stats.spikes_per_population = saved->spikes;
+      stats.simulated_ms = saved->last_ms;
+      stats.population_simulated = spec.recording.spikes_from;
+    }
     info.status = "failed";
     info.error = e.what();
     info.finished_utc = utc_now_iso8601();
