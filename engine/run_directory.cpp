@@ -91,7 +91,11 @@ const char* format_name(OutputFormat format) {
 }
 
 RunRecorder::RunRecorder(const Network& network, std::string dir, OutputFormat format)
-    : net_(network), dir_(std::move(dir)), format_(format) {
+    : dir_(std::move(dir)), format_(format) {
+  // A directory reused with --force must not offer an earlier run's files as this one's.
+  for (const std::string& name : data_files(dir_)) remove_file(dir_ + "/" + name);
+  for (const char* name : {kSpikesH5, kVoltagesH5, kSpikesTsv, kVoltagesTsv})
+    if (exists(dir_ + "/" + name + ".tmp")) remove_file(dir_ + "/" + name + ".tmp");
   if (has_h5(format_)) journal_ = std::make_unique<JournalSink>(network, dir_);
   if (has_tsv(format_)) tsv_ = std::make_unique<TsvSink>(network, dir_);
 }
@@ -193,6 +197,16 @@ RecoverReport recover_run_directory(const std::string& dir) {
     Built built = build_from_journals(dir, format, unfinished);
     spikes = std::move(built.spikes);
     if (unfinished) simulated_ms = built.last_ms;
+    report.changed = true;
+  } else if (report.status_before == "running" && has_h5(format) && exists(dir + "/" + kSpikesH5)) {
+    // Killed after the files were built, before the manifest said so: they are whole.
+    H5SpikeSource source(dir + "/" + kSpikesH5, layout);
+    spikes.assign(layout.populations.size(), 0);
+    simulated_ms = 0;
+    source.read([&](std::span<const SpikeRow> rows) {
+      for (const SpikeRow& r : rows) ++spikes[r.population];
+      if (!rows.empty()) simulated_ms = rows.back().time_ms;
+    });
     report.changed = true;
   } else if (report.status_before == "running" && has_tsv(format)) {
     simulated_ms = 0;

@@ -66,7 +66,6 @@ class RunRecorder : public RunSink {
   std::vector<std::string> files() const;
 
  private:
-  const Network& net_;
   std::string dir_;
   OutputFormat format_;
   std::unique_ptr<JournalSink> journal_;

@@ -263,6 +263,36 @@ TEST_CASE("recording: after SIGKILL the journal is readable and `spikeq recover`
   CHECK(refuse.stderr_text.find("spikeq recover") != std::string::npos);
 }
 
+TEST_CASE("recording: recover completes a run killed between building its files and its manifest") {
+  TempDir tmp;
+  const std::string out = tmp / "run";
+  REQUIRE(run_process({kCli, "run", example("poisson.pbtxt"), "-o", out, "--duration", "500", "-q"}).exit_code == 0);
+  auto m = manifest(out);
+  const auto spikes = m["populations"][1]["spikes"].get<std::uint64_t>();
+  m["status"] = "running";
+  m["populations"][1]["spikes"] = 0;
+  write_text(out + "/manifest.json", m.dump());
+  REQUIRE(run_process({kCli, "recover", out}).exit_code == 0);
+  m = manifest(out);
+  CHECK(m["status"] == "interrupted");
+  CHECK(m["populations"][1]["spikes"] == spikes);
+  CHECK(m["simulated_ms"].get<double>() > 490);
+  python_check({"sonata", out});
+}
+
+TEST_CASE("recording: --force replaces every file of the earlier run") {
+  TempDir tmp;
+  const std::string out = tmp / "run";
+  REQUIRE(run_process({kCli, "run", example("free_membrane.pbtxt"), "-o", out, "--duration", "20", "--format", "both",
+                       "-q"}).exit_code == 0);
+  REQUIRE(run_process({kCli, "run", example("poisson.pbtxt"), "-o", out, "--duration", "20", "--force", "-q"})
+              .exit_code == 0);
+  CHECK(manifest(out)["files"] == nlohmann::json::array({"spikes.h5"}));
+  CHECK_FALSE(fs::exists(out + "/voltages.h5"));
+  CHECK_FALSE(fs::exists(out + "/spikes.tsv"));
+  python_check({"sonata", out});
+}
+
 TEST_CASE("recording: after SIGKILL a TSV run is cut to whole instants by recover") {
   TempDir tmp;
   const std::string out = tmp / "run";
