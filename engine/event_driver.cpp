@@ -20,6 +20,10 @@ struct EventDriver::PopulationModel {
   bool noisy = false;          // sigma > 0: OU between events, bridge tests
   bool drift_crosses = false;  // sigma = 0 and m > theta: crossings between events
   bool own_train = false;      // Poisson: the node's own train is needed
+  // sigma = 0 and e^((epoch + t_ref)/tau) far from overflow: the membrane is kept
+  // as a scaled deviation (see Membrane), so a pulse costs no exp.
+  bool scaled = false;
+  double gap_mv = 0;  // theta - m: the threshold on the scaled deviation is gap * scale
   double rate_per_ms = 0;
   double tau_m_ms = 1, inv_tau = 1, m_mv = 0, v_th_mv = 0, v_reset_mv = 0, t_ref_ms = 0, sigma_mv = 0;
   double check_ms = 0, tolerance_ms = 0;
@@ -35,6 +39,11 @@ EventDriver::EventDriver(const Network& network, std::uint64_t trial, RunSink& s
     : net_(network), trial_(trial), sink_(sink), stop_(stop),
       duration_ms_(network.spec().duration_ms) {
   const NetworkSpec& spec = net_.spec();
+  // Epoch length: the smallest delay of any LIF-sourced projection (d_min); with
+  // none, 10 ms, a bound on how long output waits before reaching the sink.
+  epoch_ms_ = 10.0;
+  for (const ProjectionSpec& ps : spec.projections)
+    if (spec.populations[ps.source].kind == ModelKind::Lif) epoch_ms_ = std::min(epoch_ms_, ps.delay_ms);
   models_.resize(spec.populations.size());
   for (std::size_t i = 0; i < spec.populations.size(); ++i) {
     const PopulationSpec& ps = spec.populations[i];
@@ -58,6 +67,8 @@ EventDriver::EventDriver(const Network& network, std::uint64_t trial, RunSink& s
     pm.drift_crosses = !pm.noisy && pm.m_mv > lp.v_th_mv;
     pm.check_ms = spec.simulation.ou_check_interval_ms;
     pm.tolerance_ms = spec.simulation.crossing_tolerance_ms;
+    pm.scaled = !pm.noisy && (epoch_ms_ + lp.t_ref_ms) * pm.inv_tau < 200.0;
+    pm.gap_mv = lp.v_th_mv - pm.m_mv;
     pm.check_decay = std::exp(-pm.check_ms * pm.inv_tau);
     pm.check_sd_mv = lif::ou_transition_sd(pm.sigma_mv, pm.check_decay);
     pm.check_sigma2_sinh = pm.sigma_mv * pm.sigma_mv * std::sinh(pm.check_ms * pm.inv_tau);
@@ -154,7 +165,7 @@ void EventDriver::init_state() {
         RngStream rng(seed, trial_, Purpose::InitialState, i, local);
         v += (lp.v_init_high_mv - lp.v_init_low_mv) * (1.0 - rng.uniform_open0());
       }
-      membrane_[n].v_mv = v;
+      membrane_[n].v_mv = pm.scaled ? v - pm.m_mv : v;  // base 0: scale 1
       if (pm.noisy) noise_rng_[n] = RngStream(seed, trial_, Purpose::MembraneNoise, i, local);
       if (v >= pm.v_th_mv) {
         spike(n, 0.0);  // starting at or above threshold fires at once
@@ -167,19 +178,12 @@ void EventDriver::init_state() {
 }
 
 RunStats EventDriver::run() {
-  // Epoch length: the smallest delay of any LIF-sourced projection (d_min); with
-  // none, 10 ms, a bound on how long output waits before reaching the sink.
-  double epoch_ms = 10.0;
-  for (std::size_t p = 0; p < net_.spec().projections.size(); ++p) {
-    const ProjectionSpec& ps = net_.spec().projections[p];
-    if (net_.spec().populations[ps.source].kind == ModelKind::Lif) epoch_ms = std::min(epoch_ms, ps.delay_ms);
-  }
   queue_.reserve(1024);
   double t = 0;
   std::uint64_t k = 0;
   while (t < duration_ms_) {
     // Epoch ends as multiples of epoch_ms, so rounding never accumulates.
-    const double t_end = std::min(duration_ms_, static_cast<double>(++k) * epoch_ms);
+    const double t_end = std::min(duration_ms_, static_cast<double>(++k) * epoch_ms_);
     run_epoch(t, t_end, t_end >= duration_ms_);
     t = t_end;
     stats_.simulated_ms = t;
@@ -206,8 +210,10 @@ void EventDriver::run_epoch(double t_begin, double t_end, bool last) {
       // A noisy membrane can cross threshold with no event at all: check the path
       // up to the epoch end so such spikes are found within their epoch.
       if (pm.noisy && membrane_[n].t_last_ms < t_end) propagate_noisy(n, t_end);
+      if (pm.scaled) rebase_scaled(n, pm, t_end);
     }
   }
+  base_ms_ = t_end;
   flush_epoch(t_end);
 }
 
@@ -235,6 +241,9 @@ void EventDriver::deliver(const Delivery& d) {
   // target kPrefetchAhead edges on while this one is processed.
   constexpr std::uint64_t kPrefetchAhead = 8;
   const bool has_trains = !trains_.empty();
+  std::uint32_t pop = ~0u;
+  const PopulationModel* model = nullptr;
+  double scale = 0;
   for (std::uint64_t e = begin; e < end; ++e) {
     if (e + kPrefetchAhead < end) {
       const NodeId ahead = targets[e + kPrefetchAhead];
@@ -243,7 +252,14 @@ void EventDriver::deliver(const Delivery& d) {
     }
     const NodeId n = targets[e];
     if (membrane_[n].next_internal_ms < d.time_ms) advance(n, d.time_ms);
-    pulse(n, d.time_ms, weight_mv_[edges[e].projection]);
+    // Targets are sorted, so their population changes at most a few times per row.
+    const std::uint16_t p = net_.population_of(n);
+    if (p != pop) {
+      pop = p;
+      model = &models_[p];
+      scale = model->scaled ? scale_at(*model, d.time_ms) : 0.0;
+    }
+    pulse(n, d.time_ms, weight_mv_[edges[e].projection], *model, scale);
   }
   stats_.recurrent_pulses += end - begin;
 }
@@ -254,13 +270,13 @@ void EventDriver::advance(NodeId n, double t_until) {
     const double t = mem.next_internal_ms;
     const std::uint32_t which = mem.next_internal;
     if (which == kCrossing) {
-      propagate(n, t);
-      spike(n, t);
+      spike(n, t);  // V reaches theta exactly here; spike() resets it
     } else if (which & kProbe) {
       sample_probe(n, which & ~kProbe, t);
     } else {
       InputTrain& tr = trains_[which];
-      pulse(n, t, weight_mv_[tr.projection]);
+      const PopulationModel& pm = models_[net_.population_of(n)];
+      pulse(n, t, weight_mv_[tr.projection], pm, pm.scaled ? scale_at(pm, t) : 0.0);
       tr.next_ms = t + next_interval_ms(tr);
       ++stats_.external_pulses;
     }
@@ -272,8 +288,7 @@ void EventDriver::sample_probe(NodeId n, std::uint32_t k, double t) {
   Membrane& mem = membrane_[n];
   ProbeCursor& pc = probes_[k];
   const bool refractory = t < mem.t_last_ms;
-  if (!refractory) propagate(n, t);
-  const double v = refractory ? models_[net_.population_of(n)].v_reset_mv : mem.v_mv;
+  const double v = refractory ? models_[net_.population_of(n)].v_reset_mv : voltage_at(n, t);
   epoch_samples_.push_back({t, pc.probe, n, v});
   const double next = t + net_.spec().recording.voltage_probes[pc.probe].interval_ms;
   pc.next_ms = next <= duration_ms_ ? next : kNever;
@@ -286,27 +301,51 @@ double EventDriver::next_interval_ms(InputTrain& train) const {
   return train.rng.exponential(name) / train.rate_per_ms;
 }
 
-void EventDriver::pulse(NodeId n, double t, double w_mv) {
+void EventDriver::pulse(NodeId n, double t, double w_mv, const PopulationModel& pm, double scale) {
   Membrane& mem = membrane_[n];
   if (t < mem.t_last_ms) return;  // refractory: pulse ignored
-  propagate(n, t);
-  if (t < mem.t_last_ms) return;  // a hidden crossing made the node refractory
-  const PopulationModel& pm = models_[net_.population_of(n)];
-  mem.v_mv += w_mv;
-  if (mem.v_mv >= pm.v_th_mv) {
-    spike(n, t);
-  } else if (pm.drift_crosses) {
-    crossing_ms_[n] = t + lif::time_to_threshold_ms(mem.v_mv, pm.m_mv, pm.v_th_mv, pm.tau_m_ms);
+  if (pm.scaled) {
+    mem.v_mv += w_mv * scale;
+    if (mem.v_mv >= pm.gap_mv * scale) return spike(n, t);
+  } else {
+    propagate(n, t);
+    if (t < mem.t_last_ms) return;  // a hidden crossing made the node refractory
+    mem.v_mv += w_mv;
+    if (mem.v_mv >= pm.v_th_mv) return spike(n, t);
+  }
+  if (pm.drift_crosses) {
+    const double v = pm.scaled ? pm.m_mv + mem.v_mv / scale : mem.v_mv;
+    crossing_ms_[n] = t + lif::time_to_threshold_ms(v, pm.m_mv, pm.v_th_mv, pm.tau_m_ms);
     refresh_next_internal(n);
   }
 }
 
+// Brings an unscaled membrane's V to time t (scaled ones need nothing).
 void EventDriver::propagate(NodeId n, double t) {
   const PopulationModel& pm = models_[net_.population_of(n)];
+  if (pm.scaled) return;
   if (pm.noisy) return propagate_noisy(n, t);
   Membrane& mem = membrane_[n];
   mem.v_mv = lif::relax(mem.v_mv, pm.m_mv, std::exp((mem.t_last_ms - t) * pm.inv_tau));
   mem.t_last_ms = t;
+}
+
+// V at time t >= t_last (for noisy membranes the sample becomes the state, which
+// keeps the process exact).
+double EventDriver::voltage_at(NodeId n, double t) {
+  const PopulationModel& pm = models_[net_.population_of(n)];
+  if (pm.scaled) return pm.m_mv + membrane_[n].v_mv / scale_at(pm, t);
+  propagate(n, t);
+  return membrane_[n].v_mv;
+}
+
+double EventDriver::scale_at(const PopulationModel& pm, double t) const {
+  return std::exp((t - base_ms_) * pm.inv_tau);
+}
+
+// Moves a scaled membrane's origin to new_base_ms; V itself is unchanged.
+void EventDriver::rebase_scaled(NodeId n, const PopulationModel& pm, double new_base_ms) {
+  membrane_[n].v_mv *= std::exp((base_ms_ - new_base_ms) * pm.inv_tau);
 }
 
 // OU path from t_last to t in pieces of at most check_ms. Each piece's end is
@@ -355,10 +394,10 @@ void EventDriver::spike(NodeId n, double t) {
   }
   if (!pm.lif) return;
   Membrane& mem = membrane_[n];
-  mem.v_mv = pm.v_reset_mv;
   mem.t_last_ms = t + pm.t_ref_ms;
+  mem.v_mv = pm.scaled ? (pm.v_reset_mv - pm.m_mv) * scale_at(pm, mem.t_last_ms) : pm.v_reset_mv;
   if (pm.drift_crosses) {
-    crossing_ms_[n] = mem.t_last_ms + lif::time_to_threshold_ms(mem.v_mv, pm.m_mv, pm.v_th_mv, pm.tau_m_ms);
+    crossing_ms_[n] = mem.t_last_ms + lif::time_to_threshold_ms(pm.v_reset_mv, pm.m_mv, pm.v_th_mv, pm.tau_m_ms);
     refresh_next_internal(n);
   }
 }

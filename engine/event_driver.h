@@ -58,6 +58,11 @@ class EventDriver {
  private:
   struct PopulationModel;
   struct Membrane {
+    // V itself, or for "scaled" populations (sigma = 0, see PopulationModel) the
+    // scaled deviation u = (V - m) e^((t - base)/tau), which is constant between
+    // pulses: V(t) = m + u e^(-(t - base)/tau). A recurrent spike reaches all its
+    // targets at one time t, so e^((t - base)/tau) is computed once per delivery
+    // instead of once per target.
     double v_mv;
     // Time V was last brought up to. After a spike it is set to the end of the
     // refractory period: V is clamped at v_reset until then, so a pulse earlier
@@ -93,8 +98,12 @@ class EventDriver {
   void deliver(const Delivery& d);
   void advance(NodeId n, double t_until);
   void sample_probe(NodeId n, std::uint32_t probe_cursor, double t);
-  void pulse(NodeId n, double t, double w_mv);
+  // `scale` is e^((t - base)/tau) of n's population when it is scaled (else unused).
+  void pulse(NodeId n, double t, double w_mv, const PopulationModel& pm, double scale);
   void propagate(NodeId n, double t);
+  double voltage_at(NodeId n, double t);
+  double scale_at(const PopulationModel& pm, double t) const;
+  void rebase_scaled(NodeId n, const PopulationModel& pm, double new_base_ms);
   void propagate_noisy(NodeId n, double t);
   void spike(NodeId n, double t);
   void refresh_next_internal(NodeId n);
@@ -106,6 +115,8 @@ class EventDriver {
   RunSink& sink_;
   const std::atomic<bool>* stop_;
   double duration_ms_;
+  double epoch_ms_;
+  double base_ms_ = 0;  // time origin of the scaled membranes (the current epoch start)
 
   std::vector<PopulationModel> models_;
   std::vector<Membrane> membrane_;        // indexed by global node id (LIF nodes)
