@@ -197,7 +197,7 @@ std::string format_comparison(const Comparison& c) {
   for (const PopulationComparison& pc : c.populations) {
     out += fmt("\n%s (%s, %llu nodes)\n", pc.name.c_str(), pc.lif ? "lif" : "poisson",
                static_cast<unsigned long long>(pc.size));
-    out += fmt("  %-22s %-34s %-34s %-36s %-9s %s\n", "quantity", "A", "B", "B - A", "theory", "verdict");
+    out += fmt("  %-22s %-34s %-34s %-40s %-9s %s\n", "quantity", "A", "B", "B - A", "theory", "verdict");
     for (const QuantityComparison& q : pc.rows) {
       std::string va, vb, vd;
       if (q.ks) {
@@ -211,7 +211,7 @@ std::string format_comparison(const Comparison& c) {
       }
       const std::string verdict =
           q.tested ? fmt("%s (%s)", q.consistent ? "consistent" : "differs", format_p(q.p).c_str()) : "untested";
-      out += fmt("  %-22s %-34s %-34s %-36s %-9s %s\n", q.label.c_str(), va.c_str(), vb.c_str(), vd.c_str(),
+      out += fmt("  %-22s %-34s %-34s %-40s %-9s %s\n", q.label.c_str(), va.c_str(), vb.c_str(), vd.c_str(),
                  num(q.theory).c_str(), verdict.c_str());
     }
   }

@@ -21,5 +21,9 @@ Subcommand add_info(CLI::App& app);
 Subcommand add_run(CLI::App& app);
 Subcommand add_convert(CLI::App& app);
 Subcommand add_recover(CLI::App& app);
+Subcommand add_stats(CLI::App& app);
+Subcommand add_theory(CLI::App& app);
+Subcommand add_compare(CLI::App& app);
+Subcommand add_converge(CLI::App& app);
 
 }  // namespace spikeq::cli

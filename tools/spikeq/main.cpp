@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
                                         spikeq::kGitRevision + ", " + spikeq::kBuildType + ")");
   std::vector<spikeq::cli::Subcommand> commands;
   for (auto add : {spikeq::cli::add_validate, spikeq::cli::add_info, spikeq::cli::add_run, spikeq::cli::add_convert,
-                   spikeq::cli::add_recover})
+                   spikeq::cli::add_recover, spikeq::cli::add_stats, spikeq::cli::add_theory,
+                   spikeq::cli::add_compare, spikeq::cli::add_converge})
     commands.push_back(add(app));
   try {
     app.parse(argc, argv);
