@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/analysis_stats.h"
 #include "engine/event_driver.h"
 #include "engine/network.h"
 #include "engine/recording.h"
@@ -52,37 +53,20 @@ std::vector<std::vector<double>> spike_times_by_node(const RunOutput& out, std::
 std::vector<std::vector<double>> voltage_series(const RunOutput& out, std::size_t population,
                                                 std::uint32_t probe, std::vector<double>* times = nullptr);
 
-// Intervals between consecutive spikes, counting only spikes at t >= t_from.
-std::vector<double> isis(const std::vector<double>& times, double t_from = 0);
-// Pools isis() over nodes.
+// The estimators live in the library (engine/analysis_stats.h), shared with
+// `spikeq stats`: isis, counts_in_windows, Moments, moments, ks_statistic,
+// ks_p_value, ks_critical. Intervals and windows are left-open (from < t <= to);
+// for event-driven spike times the difference from closed ones has probability 0.
+using analysis::counts_in_windows;
+using analysis::isis;
+using analysis::ks_critical;
+using analysis::ks_p_value;
+using analysis::ks_statistic;
+using analysis::Moments;
+using analysis::moments;
+
+// isis() of each node, pooled, counting only spikes at t > t_from.
 std::vector<double> pooled_isis(const std::vector<std::vector<double>>& times_by_node, double t_from = 0);
-
-// Spike counts in n consecutive windows [t0 + k*window, t0 + (k+1)*window).
-std::vector<double> counts_in_windows(const std::vector<double>& times, double t0, double window_ms,
-                                      std::size_t n_windows);
-
-// Sample moments and the standard errors of the usual estimators (i.i.d. sample).
-struct Moments {
-  double n = 0;
-  double mean = 0;
-  double var = 0;  // unbiased
-  double m3 = 0;   // central third moment
-  double m4 = 0;   // central fourth moment
-  double se_mean() const;
-  double se_var() const;   // sqrt((m4 - var^2 (n-3)/(n-1)) / n)
-  double cv() const;       // sd / mean
-  double se_cv() const;    // delta method; 1/sqrt(n) for an exponential sample
-  double fano() const { return var / mean; }
-  double se_fano() const;  // delta method on var/mean
-};
-Moments moments(const std::vector<double>& x);
-
-// Kolmogorov–Smirnov statistic D = sup |F_n - F| of a sample against a CDF.
-double ks_statistic(std::vector<double> x, const std::function<double(double)>& cdf);
-// Asymptotic p-value of D for a sample of size n (Stephens' small-n correction).
-double ks_p_value(double d, std::size_t n);
-// Critical D at level alpha (asymptotic): sqrt(-ln(alpha/2)/2) / sqrt(n).
-double ks_critical(double alpha, std::size_t n);
 
 // Prints one result line "[stats] name: measured vs expected (z SE)" to stdout and
 // returns whether |measured - expected| <= k_se * se.
