@@ -93,8 +93,10 @@ struct PopulationIn {
   std::vector<std::uint64_t> nodes;
   std::size_t at = 0;  // position in the loaded rows
 
+  std::size_t chunk_rows = kReadRows;
+
   bool load(const h5::File& file) {
-    const hsize_t n = std::min<hsize_t>(kReadRows, size - next);
+    const hsize_t n = std::min<hsize_t>(chunk_rows, size - next);
     times.resize(n);
     nodes.resize(n);
     file.read_rows(timestamps.get(), H5T_NATIVE_DOUBLE, next, n, times.data());
@@ -120,6 +122,8 @@ void H5SpikeSource::read(const Chunk& chunk) {
     pop.timestamps = file.open_dataset(group.get(), "timestamps");
     pop.node_ids = file.open_dataset(group.get(), "node_ids");
     pop.size = file.dims(pop.timestamps.get()).at(0);
+    // A few MB of read buffers in all, however many populations.
+    pop.chunk_rows = std::max<std::size_t>(1024, kBufferRows / layout_.populations.size());
     if (file.dims(pop.node_ids.get()).at(0) != pop.size) file.fail(layout_.populations[p].name + ": datasets differ in length");
     in.push_back(std::move(pop));
   }
