@@ -6,6 +6,7 @@
 #include <limits>
 #include <optional>
 
+#include "engine/analysis_isi_density.h"
 #include "engine/theory.h"
 
 namespace spikeq::analysis {
@@ -48,6 +49,7 @@ PopulationPrediction predict_lif(const NetworkSpec& spec, std::size_t i, const s
   PopulationPrediction p;
   p.name = pop.name;
   p.lif = true;
+  p.neuron = lif;
   p.size = pop.size;
   p.rate_hz = t.rate_hz;
   p.cv_isi = t.cv_isi;
@@ -171,7 +173,7 @@ std::string format_theory(const TheoryReport& r) {
   return out;
 }
 
-nlohmann::json prediction_json(const PopulationPrediction& p) {
+nlohmann::json prediction_json(const PopulationPrediction& p, bool with_isi_density) {
   auto num = [](double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); };
   nlohmann::json j = {{"name", p.name},
                       {"model", p.lif ? "lif" : "poisson"},
@@ -198,14 +200,24 @@ nlohmann::json prediction_json(const PopulationPrediction& p) {
     j["inputs"] = inputs;
     formulas["input"] = p.input_formula;
     formulas["membrane"] = p.membrane_formula;
+    if (with_isi_density && p.sigma_mv > 0 && p.converged && p.rate_hz > 1e-3) {
+      const LifParams& n = p.neuron;
+      const IsiDensity g =
+          lif_isi_density(n.tau_m_ms, n.t_ref_ms, n.v_th_mv, n.v_reset_mv, p.free_v_mean_mv, p.sigma_mv);
+      j["isi_density"] = {{"t_ms", g.t_ms}, {"density_per_ms", g.density_per_ms}, {"mean_ms", g.mean_ms},
+                          {"cv", g.cv}};
+      formulas["isi_density"] =
+          "first passage V_r -> theta of the OU membrane, Fokker-Planck (physics.md §3; diffusion approximation "
+          "for shot noise)";
+    }
   }
   j["formulas"] = formulas;
   return j;
 }
 
-nlohmann::json theory_json(const TheoryReport& r) {
+nlohmann::json theory_json(const TheoryReport& r, bool with_isi_density) {
   nlohmann::json pops = nlohmann::json::array();
-  for (const PopulationPrediction& p : r.populations) pops.push_back(prediction_json(p));
+  for (const PopulationPrediction& p : r.populations) pops.push_back(prediction_json(p, with_isi_density));
   nlohmann::json sols = nlohmann::json::array();
   for (const MeanFieldSolution& s : r.solutions)
     sols.push_back({{"rate_hz", s.rate_hz}, {"slope", s.slope}, {"stable", s.stable}});

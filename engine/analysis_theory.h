@@ -35,6 +35,7 @@ struct PopulationPrediction {
   double isi_mean_ms = 0;  // 1000 / rate (infinite for a silent population)
   double fano_long = 1;    // Fano factor for windows much longer than the mean ISI: CV^2 (renewal)
   // LIF only:
+  LifParams neuron;  // tau, t_ref, theta, V_r, E_l as in the netdef
   std::vector<InputTerm> inputs;
   double mu_mv = 0, sigma_mv = 0;               // all input, background included
   double free_v_mean_mv = 0, free_v_var_mv2 = 0;  // E_l + mu, sigma^2 / 2 (Q9)
@@ -74,7 +75,10 @@ std::string format_theory(const TheoryReport& report);
 // {label, indegree, rate_hz, weight_mv, mu_mv, var_mv2}, formulas {rate, cv_isi,
 // input, membrane, fano, isi}}, mean_field {recurrent, homogeneous, solutions[]
 // {rate_hz, slope, stable}, note}.
-nlohmann::json theory_json(const TheoryReport& report);
-nlohmann::json prediction_json(const PopulationPrediction& p);
+// with_isi_density: LIF populations with noise also get isi_density {t_ms[],
+// density_per_ms[], mean_ms, cv} (engine/analysis_isi_density.h; ~0.1 s each),
+// the theory curve of the ISI plots.
+nlohmann::json theory_json(const TheoryReport& report, bool with_isi_density = false);
+nlohmann::json prediction_json(const PopulationPrediction& p, bool with_isi_density = false);
 
 }  // namespace spikeq::analysis

@@ -47,7 +47,7 @@ struct ConvergeError {
 struct OrderFit {
   std::size_t population = 0;
   std::string engine;     // "euler" | "exact"
-  std::string reference;  // "event" | "theory"
+  std::string reference;  // "event" | "theory" (only where theory is exact: white-noise input)
   LinearFit fit;          // ln|rate error| on ln dt: slope = order
 };
 

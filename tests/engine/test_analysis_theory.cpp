@@ -84,10 +84,20 @@ TEST_CASE("theory: Brunel model A mean field, one and three solutions", "[analys
   CHECK(ai.solutions[0].stable);
   CHECK(ai.populations[1].rate_hz == Approx(37.9496970857634).epsilon(1e-8));
   CHECK(ai.populations[1].recurrent);
-  // g = 3, eta = 0.8 (nu_ext = 8 Hz, C_E = 1000 merged into one 8000 Hz source):
-  // quiet (stable), middle (unstable), active (stable: refractoriness saturates it).
-  const TheoryReport bi = theory_report(example(
-      "brunel2000_ai.pbtxt", {"ie.weight_mv=-0.3", "ii.weight_mv=-0.3", "ext.poisson.rate_hz=8000"}));
+  // g = 3, eta = 0.8 (C_E = 1000 external inputs at nu_ext = 8 Hz): quiet (stable),
+  // middle (unstable), active (stable: refractoriness saturates it).
+  const TheoryReport bi = theory_report(load_netdef_text(R"pb(
+name: "brunel_g3_eta08" duration_ms: 100
+populations { name: "ext" size: 1000 poisson { rate_hz: 8 } }
+populations { name: "exc" size: 10000 lif { tau_m_ms: 20 v_th_mv: 20 v_reset_mv: 10 t_ref_ms: 2 } }
+populations { name: "inh" size: 2500 lif { tau_m_ms: 20 v_th_mv: 20 v_reset_mv: 10 t_ref_ms: 2 } }
+projections { source: "ext" target: "exc" fixed_indegree { indegree: 1000 } weight_mv: 0.1 }
+projections { source: "ext" target: "inh" fixed_indegree { indegree: 1000 } weight_mv: 0.1 }
+projections { source: "exc" target: "exc" fixed_indegree { indegree: 1000 } weight_mv: 0.1 delay_ms: 1.5 }
+projections { source: "exc" target: "inh" fixed_indegree { indegree: 1000 } weight_mv: 0.1 delay_ms: 1.5 }
+projections { source: "inh" target: "exc" fixed_indegree { indegree: 250 } weight_mv: -0.3 delay_ms: 1.5 }
+projections { source: "inh" target: "inh" fixed_indegree { indegree: 250 } weight_mv: -0.3 delay_ms: 1.5 }
+)pb", "brunel_g3_eta08"));
   REQUIRE(bi.solutions.size() == 3);
   CHECK(bi.solutions[0].rate_hz == Approx(0.00391119858490716).epsilon(1e-7));
   CHECK(bi.solutions[1].rate_hz == Approx(2.19525620198772).epsilon(1e-8));

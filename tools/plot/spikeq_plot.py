@@ -6,8 +6,10 @@ python3 with python3-matplotlib, python3-numpy, python3-h5py):
 
     /usr/bin/python3 tools/plot/spikeq_plot.py run DIR [--stats stats.json] [--from MS] [--window MS] --out OUTDIR
         raster.png   raster (up to 100 nodes per population) with the population rate beneath
-        isi.png      ISI histogram per population with the exponential of the same rate
-                     (Poisson theory; for LIF neurons the reference a CV < 1 departs from)
+        isi.png      ISI histogram per population: Poisson sources with the exponential of
+                     theory; LIF neurons with the first-passage density of theory (when the
+                     JSON has it: `spikeq stats --plot` adds it) and the exponential of the
+                     same mean as the CV-1 reference
         counts.png   spike counts per node and window vs the Poisson law of the same mean
         membrane.png membrane histogram per probed population vs the Gaussian of theory (seed Q9)
     ... compare DIR_A DIR_B [--compare compare.json] [--from MS] [--window MS] --out OUTDIR
@@ -207,9 +209,13 @@ def fig_isi(runs, theory, t_from=0.0):
             lam = th["rate_hz"] * 1e-3
             ax.plot(tt, lam * np.exp(-lam * tt), "k--", lw=1.2, label=f"theory: Exp({th['rate_hz']:g} Hz), CV 1")
         elif all_isis and all_isis[0][1].size:
+            if th and th.get("isi_density"):
+                d = th["isi_density"]
+                ax.plot(d["t_ms"], d["density_per_ms"], "k-", lw=1.4,
+                        label=f"theory: first passage (mean {d['mean_ms']:.4g} ms, CV {d['cv']:.3f})")
             lam = 1.0 / np.mean(all_isis[0][1])
             ax.plot(tt, lam * np.exp(-lam * tt), "k:", lw=1.2, label="exponential, same mean (CV 1)")
-            if th and th.get("cv_isi") is not None:
+            if th and th.get("cv_isi") is not None and not th.get("isi_density"):
                 ax.text(0.97, 0.62, f"theory (Siegert/Brunel):\nrate {th['rate_hz']:.4g} Hz, CV {th['cv_isi']:.3f}",
                         transform=ax.transAxes, ha="right", va="top", fontsize=8,
                         bbox=dict(boxstyle="round", fc="white", ec="0.7"))

@@ -35,6 +35,7 @@ int run(const CompareOptions& opt) {
   else std::fputs(analysis::format_comparison(c).c_str(), stdout);
   if (!opt.plot_dir.empty()) {
     const std::string path = opt.plot_dir + "/compare.json";
+    if (theory) j["theory"] = analysis::theory_json(*theory, true);  // with the ISI densities
     write_text_file(path, j.dump(2) + "\n");
     char from[32];
     std::snprintf(from, sizeof from, "%.17g", opt.from_ms);

@@ -69,9 +69,9 @@ void print_summary(const analysis::RunSummary& s, const std::string& label) {
   }
 }
 
-nlohmann::json with_theory(const analysis::RunSummary& s) {
+nlohmann::json with_theory(const analysis::RunSummary& s, bool isi_density) {
   nlohmann::json j = analysis::summary_json(s);
-  if (const auto th = analysis::theory_of(s)) j["theory"] = analysis::theory_json(*th);
+  if (const auto th = analysis::theory_of(s)) j["theory"] = analysis::theory_json(*th, isi_density);
   return j;
 }
 
@@ -83,12 +83,14 @@ int run(const StatsOptions& opt) {
   so.sync_bin_ms = opt.sync_bin_ms;
   const std::vector<analysis::RunPoint> points = analysis::discover_runs(opt.dir);
   nlohmann::json out_points = nlohmann::json::array();
-  nlohmann::json single;
+  nlohmann::json single, plot_json;
   for (std::size_t i = 0; i < points.size(); ++i) {
     std::vector<analysis::RunSummary> trials;
     for (const std::string& t : points[i].trial_dirs) trials.push_back(analysis::summarize(analysis::load_run(t), so));
     const analysis::RunSummary s = analysis::aggregate(trials);
-    nlohmann::json j = with_theory(s);
+    nlohmann::json j = with_theory(s, false);
+    // The plots draw the first point, with the theory ISI densities.
+    if (i == 0 && !opt.plot_dir.empty()) plot_json = with_theory(s, true);
     if (points[i].label.empty()) single = j;
     else out_points.push_back({{"label", points[i].label}, {"summary", j}});
     if (!opt.json) {
@@ -100,7 +102,7 @@ int run(const StatsOptions& opt) {
   if (opt.json) std::printf("%s\n", result.dump(2).c_str());
   if (!opt.plot_dir.empty()) {
     const std::string stats_path = opt.plot_dir + "/stats.json";
-    write_text_file(stats_path, result.dump(2) + "\n");
+    write_text_file(stats_path, plot_json.dump(2) + "\n");
     char from[32];
     std::snprintf(from, sizeof from, "%.17g", opt.from_ms);
     run_plot_script({"run", points.front().trial_dirs.front(), "--stats", stats_path, "--from", from, "--out",
