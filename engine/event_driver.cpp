@@ -128,11 +128,14 @@ void EventDriver::init_state() {
   for (std::uint32_t k = 0; k < probe_specs.size(); ++k) {
     const VoltageProbeSpec& vp = probe_specs[k];
     const PopulationTable& pop = net_.populations()[vp.population];
-    const double first = vp.start_ms <= duration_ms_ ? vp.start_ms : kNever;
+    // Relative slack of 1e-9 so that e.g. (3 - 0.1)/0.1 = 28.999999999999996 counts 29.
+    const double span = (duration_ms_ - vp.start_ms) / vp.interval_ms;
+    probe_samples_.push_back(span < 0 ? 0 : static_cast<std::uint64_t>(std::floor(span + 1e-9)) + 1);
+    const double first = probe_samples_.back() > 0 ? vp.start_ms : kNever;
     if (vp.node_ids.empty())
-      for (NodeId local = 0; local < pop.size; ++local) per_node[pop.first + local].push_back({first, k});
+      for (NodeId local = 0; local < pop.size; ++local) per_node[pop.first + local].push_back({first, k, 0});
     else
-      for (std::uint64_t local : vp.node_ids) per_node[pop.first + local].push_back({first, k});
+      for (std::uint64_t local : vp.node_ids) per_node[pop.first + local].push_back({first, k, 0});
   }
   if (!per_node.empty()) {
     probe_begin_.assign(n_nodes + 1, 0);
@@ -290,8 +293,11 @@ void EventDriver::sample_probe(NodeId n, std::uint32_t k, double t) {
   const bool refractory = t < mem.t_last_ms;
   const double v = refractory ? models_[net_.population_of(n)].v_reset_mv : voltage_at(n, t);
   epoch_samples_.push_back({t, pc.probe, n, v});
-  const double next = t + net_.spec().recording.voltage_probes[pc.probe].interval_ms;
-  pc.next_ms = next <= duration_ms_ ? next : kNever;
+  const VoltageProbeSpec& vp = net_.spec().recording.voltage_probes[pc.probe];
+  ++pc.next_index;
+  pc.next_ms = pc.next_index < probe_samples_[pc.probe]
+                   ? std::min(duration_ms_, vp.start_ms + static_cast<double>(pc.next_index) * vp.interval_ms)
+                   : kNever;
 }
 
 double EventDriver::next_interval_ms(InputTrain& train) const {

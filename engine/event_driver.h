@@ -90,6 +90,10 @@ class EventDriver {
   struct ProbeCursor {
     double next_ms;
     std::uint32_t probe;
+    // Sample j is at start + j * interval, computed rather than accumulated; the
+    // number of samples is fixed up front (probe_samples_), so rounding can neither
+    // add nor drop the last one.
+    std::uint32_t next_index;
   };
 
   void init_state();
@@ -125,6 +129,7 @@ class EventDriver {
   std::vector<InputTrain> trains_;
   std::vector<std::uint32_t> probe_begin_;
   std::vector<ProbeCursor> probes_;
+  std::vector<std::uint64_t> probe_samples_;  // per probe: samples in [start, duration]
   std::vector<RngStream> noise_rng_;      // per node, populations with sigma > 0
   std::vector<std::vector<SourceTrain>> source_trains_;  // per Poisson population
   std::vector<double> weight_mv_;         // per projection
