@@ -50,8 +50,24 @@ void summarize_spikes(const PopulationSpikes& pop, const SummaryOptions& opt, do
   s.isi_count = all_isis.size();
   if (all_isis.size() >= 2) {
     const Moments m = moments(all_isis);
-    s.isi_mean_ms = {m.mean, m.se_mean()};
-    s.cv_isi = {m.cv(), m.se_cv()};
+    s.isi_mean_raw_ms = m.mean;
+    s.cv_isi_raw = m.cv();
+    // An interval of length L fits in the window T - L ways out of T: weighting
+    // each by 1/(T - L) undoes that length bias (stationary renewal trains).
+    const double window = to - from;
+    double sw = 0, sw2 = 0, swl = 0;
+    for (double l : all_isis) {
+      const double w = 1 / (window - l);
+      sw += w, sw2 += w * w, swl += w * l;
+    }
+    const double mean = swl / sw;
+    double swd = 0;
+    for (double l : all_isis) swd += (l - mean) * (l - mean) / (window - l);
+    const double n_eff = sw * sw / sw2;
+    const double var = swd / sw * n_eff / (n_eff - 1);
+    const double inflate = std::sqrt(m.n / n_eff);  // the weights' cost in precision
+    s.isi_mean_ms = {mean, std::sqrt(var / n_eff)};
+    s.cv_isi = {std::sqrt(var) / mean, m.se_cv() * inflate};
   }
   for (double w : opt.fano_windows_ms) {
     const std::size_t nw = whole_windows(from, to, w);
@@ -203,6 +219,8 @@ RunSummary aggregate(const std::vector<RunSummary>& trials) {
     s.rate_hz = across(p, [](const PopulationSummary& q) { return q.rate_hz.value; });
     s.isi_mean_ms = across(p, [](const PopulationSummary& q) { return q.isi_mean_ms.value; });
     s.cv_isi = across(p, [](const PopulationSummary& q) { return q.cv_isi.value; });
+    s.isi_mean_raw_ms = across(p, [](const PopulationSummary& q) { return q.isi_mean_raw_ms; }).value;
+    s.cv_isi_raw = across(p, [](const PopulationSummary& q) { return q.cv_isi_raw; }).value;
     s.synchrony = across(p, [](const PopulationSummary& q) { return q.synchrony.value; });
     s.chi = across(p, [](const PopulationSummary& q) { return q.chi.value; });
     s.v_mean_mv = across(p, [](const PopulationSummary& q) { return q.v_mean_mv.value; });
@@ -234,6 +252,8 @@ nlohmann::json population_json(const PopulationSummary& p) {
           {"isi_mean_sem_ms", json_number(p.isi_mean_ms.se)},
           {"cv_isi", json_number(p.cv_isi.value)},
           {"cv_isi_se", json_number(p.cv_isi.se)},
+          {"isi_mean_raw_ms", json_number(p.isi_mean_raw_ms)},
+          {"cv_isi_raw", json_number(p.cv_isi_raw)},
           {"fano", fano},
           {"synchrony", json_number(p.synchrony.value)},
           {"synchrony_se", json_number(p.synchrony.se)},

@@ -45,8 +45,17 @@ struct PopulationSummary {
   double spike_count = 0;  // in the interval (mean over trials when aggregated)
   Estimate rate_hz;        // mean over nodes of count / interval; SEM over nodes (or trials)
   std::size_t isi_count = 0;  // pooled over nodes (and trials)
-  Estimate isi_mean_ms;       // pooled ISIs
-  Estimate cv_isi;            // sd/mean of the pooled ISIs (delta-method SE)
+  // Mean and CV of the ISI distribution from the intervals pooled over nodes,
+  // corrected for the window: of the intervals of length L, only a fraction
+  // (T - L)/T fits whole in an observation window T, so long ones are
+  // under-represented (mean and CV biased low by ~Var/T); each interval is
+  // weighted by 1/(T - L), exact for stationary renewal trains (intervals longer
+  // than T are never seen: keep T >> mean ISI). SEs: delta method on the
+  // effective sample size (sum w)^2 / sum w^2.
+  Estimate isi_mean_ms;
+  Estimate cv_isi;
+  double isi_mean_raw_ms = kNaN;  // the plain averages of the pooled intervals
+  double cv_isi_raw = kNaN;
   std::vector<FanoEstimate> fano;
   // Var/mean of the population's spike count in sync_bin_ms bins: 1 for
   // independent Poisson neurons, ~N for fully synchronous ones. SE from 10 blocks.
@@ -85,7 +94,7 @@ std::vector<double> pooled_isis(const PopulationSpikes& pop, double from_ms, dou
 
 // JSON keys per population: name, model, size, recorded, spike_count, rate_hz,
 // rate_sem_hz, isi_count, isi_mean_ms, isi_mean_sem_ms, cv_isi, cv_isi_se,
-// fano [{window_ms, windows, fano, fano_se}], synchrony, synchrony_se, chi,
+// isi_mean_raw_ms, cv_isi_raw, fano [{window_ms, windows, fano, fano_se}], synchrony, synchrony_se, chi,
 // chi_se, v_samples, v_nodes, v_mean_mv, v_mean_sem_mv, v_var_mv2,
 // v_var_sem_mv2; NaN is null. Top level: name, mode, dt_ms, integrator, seed,
 // from_ms, to_ms, trials, sync_bin_ms, populations.

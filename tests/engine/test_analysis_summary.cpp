@@ -94,6 +94,25 @@ TEST_CASE("summary interval: from < t <= to, and windows that do not fit", "[ana
   CHECK_THROWS(summarize(synthetic(), opt));
 }
 
+TEST_CASE("ISI mean and CV are corrected for the window's length bias", "[analysis]") {
+  // ISIs 100 and 500 ms in a 1000 ms window, weights 1/900 and 1/500:
+  // mean = (100/900 + 500/500) / (1/900 + 1/500) = 357.142857...; raw mean 300.
+  RecordedRun run = synthetic();
+  run.populations[0].times_ms = {50, 150, 200, 700};
+  run.populations[0].node_ids = {0, 0, 1, 1};
+  const PopulationSummary p = summarize(run, SummaryOptions{}).populations[0];
+  CHECK(p.isi_count == 2);
+  CHECK(p.isi_mean_raw_ms == Approx(300));
+  CHECK(p.isi_mean_ms.value == Approx(2500.0 / 7));
+  // Weighted variance: n_eff = (1/900 + 1/500)^2 / (1/900^2 + 1/500^2) = 1.8491...;
+  // sum w (L - mean)^2 / sum w = 51020.408...; times n_eff / (n_eff - 1).
+  const double w1 = 1.0 / 900, w2 = 1.0 / 500, mean = 2500.0 / 7;
+  const double v = (w1 * (100 - mean) * (100 - mean) + w2 * (500 - mean) * (500 - mean)) / (w1 + w2);
+  const double n_eff = (w1 + w2) * (w1 + w2) / (w1 * w1 + w2 * w2);
+  CHECK(p.cv_isi.value == Approx(std::sqrt(v * n_eff / (n_eff - 1)) / mean));
+  CHECK(p.cv_isi_raw == Approx(std::sqrt(80000.0) / 300));
+}
+
 TEST_CASE("aggregate: mean and SEM across trials", "[analysis]") {
   RecordedRun a = synthetic(), b = synthetic();
   b.populations[0].times_ms = {100, 200, 300, 400, 500, 600, 700, 800, 900, 950};

@@ -194,15 +194,20 @@ def fig_isi(runs, theory, t_from=0.0):
             t0, t1 = interval(run, t_from)
             for pname, size, lif, t, n in recorded(run):
                 if pname == name:
-                    all_isis.append((label, isis_of(t, n, size, t0, t1), lif))
-        hi = max((np.percentile(x, 99) for _, x, _ in all_isis if x.size), default=1.0)
+                    all_isis.append((label, isis_of(t, n, size, t0, t1), lif, t1 - t0))
+        hi = max((np.percentile(x, 99) for _, x, _, _ in all_isis if x.size), default=1.0)
         bins = np.linspace(0, hi, 60)
-        lif = any(l for _, _, l in all_isis)
-        for label, x, _ in all_isis:
+        lif = any(l for _, _, l, _ in all_isis)
+        for label, x, _, window in all_isis:
             if x.size:
-                ax.hist(x, bins=bins, density=True, histtype="step", lw=1.3, color=SIDE_COLORS.get(label, "tab:blue"),
-                        label=f"{label}: {x.size} ISIs, CV {np.std(x) / np.mean(x):.3f}" if label else
-                        f"{x.size} ISIs, CV {np.std(x) / np.mean(x):.3f}")
+                # Weights 1/(T - L) undo the window's bias against long intervals
+                # (engine/analysis_summary.h), so the histogram estimates the ISI density.
+                w = 1.0 / (window - x)
+                mean = np.sum(w * x) / np.sum(w)
+                cv = math.sqrt(np.sum(w * (x - mean) ** 2) / np.sum(w)) / mean
+                ax.hist(x, bins=bins, weights=w, density=True, histtype="step", lw=1.3,
+                        color=SIDE_COLORS.get(label, "tab:blue"),
+                        label=(f"{label}: " if label else "") + f"{x.size} ISIs, CV {cv:.3f} (window-corrected)")
         th = theory.get(name)
         tt = np.linspace(0, hi, 300)
         if th and not lif and th.get("rate_hz"):
