@@ -37,6 +37,8 @@ nlohmann::json make_manifest(const Network& net, const RunStats& stats, const Ru
     m["integrator"] = spec.simulation.integrator == Integrator::Exact ? "exact" : "euler_maruyama";
   }
   m["trials"] = spec.simulation.trials;
+  m["trial"] = info.trial;
+  m["connectivity_trial"] = net.connectivity_trial();  // 0: the frozen network
   if (!info.format.empty()) m["format"] = info.format;
   m["status"] = info.status;
   if (!info.error.empty()) m["error"] = info.error;

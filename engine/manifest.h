@@ -19,6 +19,7 @@ struct RunInfo {
   double wall_s = 0;
   double build_s = 0;
   std::vector<std::string> files;
+  std::uint64_t trial = 0;  // the driver's trial index (RNG streams keyed (seed, trial))
 };
 
 nlohmann::json make_manifest(const Network& net, const RunStats& stats, const RunInfo& info);

@@ -33,7 +33,8 @@ bool delivers_spikes(const NetworkSpec& spec, const ProjectionSpec& p) {
 
 }  // namespace
 
-Network::Network(const NetworkSpec& spec) : spec_(spec) {
+Network::Network(const NetworkSpec& spec, std::uint64_t connectivity_trial)
+    : spec_(spec), connectivity_trial_(connectivity_trial) {
   if (spec_.projections.size() > std::numeric_limits<std::uint16_t>::max())
     throw Error("too many projections (at most 65535)");
   if (spec_.total_nodes() >= std::numeric_limits<NodeId>::max())
@@ -92,7 +93,7 @@ Network::Network(const NetworkSpec& spec) : spec_(spec) {
     std::vector<std::uint32_t>& in_deg = in_degrees_[p];
     in_deg.assign(tgt.size, 0);
     for (NodeId t = 0; t < tgt.size; ++t) {
-      RngStream rng(spec_.seed, 0, Purpose::Connectivity, p, t);
+      RngStream rng(spec_.seed, connectivity_trial_, Purpose::Connectivity, p, t);
       sampler.draw(t, rng, sources);
       in_deg[t] = static_cast<std::uint32_t>(sources.size());
       for (std::uint32_t s : sources) {

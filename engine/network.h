@@ -55,10 +55,13 @@ struct PopulationTable {
 
 class Network {
  public:
-  // Builds the connectivity (deterministic in spec.seed, see engine/rng.h).
-  explicit Network(const NetworkSpec& spec);
+  // Builds the connectivity (deterministic in spec.seed, see engine/rng.h) from
+  // the streams of trial `connectivity_trial`: 0 for the frozen network every
+  // trial shares, k when trial k redraws its own (--redraw-connectivity).
+  explicit Network(const NetworkSpec& spec, std::uint64_t connectivity_trial = 0);
 
   const NetworkSpec& spec() const { return spec_; }
+  std::uint64_t connectivity_trial() const { return connectivity_trial_; }
   const ConnectivityGraph& graph() const { return graph_; }
   NodeId node_count() const { return node_count_; }
   const std::vector<PopulationTable>& populations() const { return populations_; }
@@ -85,6 +88,7 @@ class Network {
 
  private:
   NetworkSpec spec_;
+  std::uint64_t connectivity_trial_ = 0;
   NodeId node_count_ = 0;
   std::vector<PopulationTable> populations_;
   std::vector<ProjectionTable> projections_;

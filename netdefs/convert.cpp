@@ -3,6 +3,8 @@
 #include <map>
 #include <string>
 
+#include "netdefs/sweep_points.h"
+
 namespace spikeq::netdef {
 namespace {
 
@@ -123,7 +125,24 @@ NetworkSpec to_spec(const pb::Network& network) {
   }
   spec.simulation = to_simulation(network.simulation());
   spec.recording = to_recording(network.recording(), populations);
+  spec.sweeps = to_sweeps(network);
   return spec;
+}
+
+std::vector<SweepSpec> to_sweeps(const pb::Network& network) {
+  std::vector<SweepSpec> sweeps;
+  for (const pb::Sweep& sweep : network.sweep()) {
+    SweepSpec& out = sweeps.emplace_back();
+    out.paths.assign(sweep.path().begin(), sweep.path().end());
+    out.name = sweep.has_name() ? sweep.name() : default_sweep_name(sweep.path().empty() ? "" : sweep.path(0));
+    out.scale = sweep.scale();
+    if (sweep.has_range()) {
+      out.values = range_values(sweep.range().from(), sweep.range().to(), sweep.range().count());
+    } else {
+      out.values.assign(sweep.values().begin(), sweep.values().end());
+    }
+  }
+  return sweeps;
 }
 
 }  // namespace spikeq::netdef

@@ -10,4 +10,7 @@ namespace spikeq::netdef {
 // Requires a message that passed validate(); resolved_text is left to the caller.
 NetworkSpec to_spec(const pb::Network& network);
 
+// The sweeps with ranges expanded and default names filled in.
+std::vector<SweepSpec> to_sweeps(const pb::Network& network);
+
 }  // namespace spikeq::netdef

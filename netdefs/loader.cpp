@@ -11,9 +11,10 @@
 
 namespace spikeq {
 
-NetworkSpec load_netdef_text(const std::string& text, const std::string& origin,
-                             const std::vector<std::string>& overrides) {
-  pb::Network network = netdef::parse_text(text, origin);
+namespace {
+
+NetworkSpec finish_loading(pb::Network& network, const std::string& origin,
+                           const std::vector<std::string>& overrides) {
   netdef::apply_overrides(network, overrides);
   netdef::validate(network, origin);
   NetworkSpec spec = netdef::to_spec(network);
@@ -22,6 +23,21 @@ NetworkSpec load_netdef_text(const std::string& text, const std::string& origin,
     throw Error(origin + ": cannot print the resolved netdef", Error::Kind::Runtime);
   }
   return spec;
+}
+
+}  // namespace
+
+NetworkSpec load_netdef_text(const std::string& text, const std::string& origin,
+                             const std::vector<std::string>& overrides) {
+  pb::Network network = netdef::parse_text(text, origin);
+  return finish_loading(network, origin, overrides);
+}
+
+NetworkSpec load_sweep_point(const NetworkSpec& base, const std::vector<std::string>& overrides,
+                             const std::string& origin) {
+  pb::Network network = netdef::parse_text(base.resolved_text, origin);
+  network.clear_sweep();
+  return finish_loading(network, origin, overrides);
 }
 
 NetworkSpec load_netdef_file(const std::string& path, const std::vector<std::string>& overrides) {

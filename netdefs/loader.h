@@ -22,4 +22,10 @@ NetworkSpec load_netdef_file(const std::string& path,
 NetworkSpec load_netdef_text(const std::string& text, const std::string& origin,
                              const std::vector<std::string>& overrides = {});
 
+// One point of a sweep: `base`'s resolved netdef with its sweeps removed and the
+// point's "PATH=VALUE" overrides applied, validated; its resolved_text reruns
+// the point alone.
+NetworkSpec load_sweep_point(const NetworkSpec& base, const std::vector<std::string>& overrides,
+                             const std::string& origin);
+
 }  // namespace spikeq

@@ -84,6 +84,16 @@ struct RecordingSpec {
   bool operator==(const RecordingSpec&) const = default;
 };
 
+// One swept parameter (netdef `sweep {}` or `spikeq run --sweep`): --set paths
+// that take each value (times `scale`) together (a range already expanded).
+struct SweepSpec {
+  std::vector<std::string> paths;
+  std::string name;  // sweep.tsv column; never empty after loading
+  std::vector<double> values;
+  double scale = 1;
+  bool operator==(const SweepSpec&) const = default;
+};
+
 struct NetworkSpec {
   std::string name;
   double duration_ms = 0;
@@ -92,6 +102,7 @@ struct NetworkSpec {
   std::vector<ProjectionSpec> projections;
   SimulationSpec simulation;
   RecordingSpec recording;
+  std::vector<SweepSpec> sweeps;  // empty: a single point
   // The definition after --set overrides, as protobuf text: what manifests record
   // and what reloads to the same spec.
   std::string resolved_text;

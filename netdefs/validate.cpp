@@ -81,6 +81,7 @@ void validate(const pb::Network& network, const std::string& origin) {
   validate_projections(network, populations, origin);
   validate_simulation(network.simulation(), top);
   validate_recording(network, populations, origin);
+  validate_sweeps(network, origin);
 }
 
 }  // namespace spikeq::netdef

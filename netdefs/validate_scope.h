@@ -57,5 +57,8 @@ void validate_projections(const pb::Network& network, const PopulationIndex& pop
                           const std::string& origin);
 void validate_recording(const pb::Network& network, const PopulationIndex& populations,
                         const std::string& origin);
+// Each sweep's fields, then every point: the network with the point's overrides
+// applied must validate (validate_sweeps.cpp).
+void validate_sweeps(const pb::Network& network, const std::string& origin);
 
 }  // namespace spikeq::netdef

@@ -112,6 +112,12 @@ TEST_CASE("converted values of all_fields.pbtxt", "[netdefs]") {
   CHECK(spec.recording.voltage_probes[0] == VoltageProbeSpec{1, {0, 29, 3}, 0.5, 10});
   // Defaults: every node, 1 ms, first sample at one interval.
   CHECK(spec.recording.voltage_probes[1] == VoltageProbeSpec{2, {}, 1, 1});
+
+  REQUIRE(spec.sweeps.size() == 2);
+  CHECK(spec.sweeps[0] == SweepSpec{{"exc.lif.sigma_mv"}, "sigma", {1, 2.5}, 1});
+  // A range is expanded, both ends included; the name defaults to the first path.
+  CHECK(spec.sweeps[1] ==
+        SweepSpec{{"inhibition.weight_mv", "recurrent.weight_mv"}, "inhibition_weight_mv", {4, 5, 6}, -0.1});
 }
 
 TEST_CASE("defaults come from the schema", "[netdefs]") {

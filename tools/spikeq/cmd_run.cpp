@@ -17,6 +17,8 @@
 #include "engine/theory.h"
 #include "netdefs/error.h"
 #include "netdefs/loader.h"
+#include "netdefs/sweep_points.h"
+#include "run_batch.h"
 
 namespace spikeq::cli {
 namespace {
@@ -42,6 +44,11 @@ struct RunOptions {
   double dt_ms = 0;        // 0: the netdef's
   std::string integrator;  // "euler" | "exact"; empty: the netdef's
   std::string format = "h5";  // "h5" | "tsv" | "both"
+  std::uint32_t trials = 0;    // 0: the netdef's simulation.trials
+  unsigned threads = 0;        // 0: every core
+  std::int64_t trial = -1;     // >= 0: run just this trial (flat layout)
+  bool redraw_connectivity = false;
+  std::vector<std::string> sweeps;  // --sweep PATH=FROM:TO:COUNT | PATH=V1,V2,...
 };
 
 std::string default_out_dir(const std::string& netdef) {
@@ -114,7 +121,27 @@ int run(const RunOptions& opt) {
   }
   if (!opt.integrator.empty())
     sets.push_back(opt.integrator == "exact" ? "simulation.integrator=EXACT" : "simulation.integrator=EULER_MARUYAMA");
-  const NetworkSpec spec = load_netdef_file(opt.netdef, sets);
+  if (opt.trials > 0) sets.push_back("simulation.trials=" + std::to_string(opt.trials));
+  NetworkSpec spec = load_netdef_file(opt.netdef, sets);
+  for (const std::string& text : opt.sweeps) spec.sweeps.push_back(netdef::parse_sweep_argument(text));
+  if (spec.simulation.trials > 1 || !spec.sweeps.empty()) {
+    // Several runs: the nested layout DIR/[point-PPPP/]trial-KKKK/ (README, "Trials and sweeps").
+    if (opt.trial >= 0) throw Error("--trial runs one trial alone: not with --trials > 1 or a sweep");
+    cli::BatchRunOptions batch;
+    batch.netdef = opt.netdef;
+    batch.dir = opt.out_dir.empty() ? default_out_dir(opt.netdef) : opt.out_dir;
+    batch.format = parse_output_format(opt.format);
+    batch.threads = opt.threads;
+    batch.redraw_connectivity = opt.redraw_connectivity;
+    batch.quiet = opt.quiet;
+    batch.memory_limit_bytes = opt.memory_limit_mb > 0 ? static_cast<std::uint64_t>(opt.memory_limit_mb * 1048576.0)
+                                                       : available_memory_bytes();
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    return run_batch_command(spec, batch, g_stop, g_signal, [&] { prepare_out_dir(batch.dir, opt.force); });
+  }
+  // One run (trial 0, or --trial K): today's flat layout DIR/spikes.h5 ...
+  const std::uint64_t trial = opt.trial >= 0 ? static_cast<std::uint64_t>(opt.trial) : 0;
   const bool stepped = spec.simulation.mode == SimMode::Stepped;
   if (stepped) check_step_grid(spec);  // before any output exists
   const std::uint64_t limit = opt.memory_limit_mb > 0 ? static_cast<std::uint64_t>(opt.memory_limit_mb * 1048576.0)
@@ -127,23 +154,24 @@ int run(const RunOptions& opt) {
   info.netdef_path = opt.netdef;
   info.started_utc = utc_now_iso8601();
   const auto t0 = clock::now();
-  const Network net(spec);
+  const Network net(spec, opt.redraw_connectivity ? trial : 0);
   info.build_s = std::chrono::duration<double>(clock::now() - t0).count();
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   RunRecorder recorder(net, dir, parse_output_format(opt.format));
   info.format = opt.format;
+  info.trial = trial;
   info.status = "running";  // what `spikeq recover` finds if the process is killed
   info.files = recorder.files();
   write_manifest(dir, make_manifest(net, RunStats{}, info));
   RunStats stats;
   try {
     if (stepped) {
-      SteppedDriver driver(net, 0, recorder, &g_stop);
+      SteppedDriver driver(net, trial, recorder, &g_stop);
       stats = driver.run();
     } else {
-      EventDriver driver(net, 0, recorder, &g_stop);
+      EventDriver driver(net, trial, recorder, &g_stop);
       stats = driver.run();
     }
     recorder.finish();
@@ -197,6 +225,15 @@ Subcommand add_run(CLI::App& app) {
       ->check(CLI::IsMember({"euler", "exact"}));
   sub->add_option("--format", opt->format, "Spike (and voltage) files: h5 (SONATA, default), tsv or both")
       ->check(CLI::IsMember({"h5", "tsv", "both"}));
+  sub->add_option("--trials", opt->trials, "Independent trials, run in parallel (overrides simulation.trials)")
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--threads", opt->threads, "Threads for trials and sweep points (default: every core)")
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--trial", opt->trial, "Run only trial K (RNG streams of (seed, K)), in the flat layout")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_flag("--redraw-connectivity", opt->redraw_connectivity,
+                "Draw each trial's connectivity from its own streams (default: one frozen network)");
+  sub->add_option("--sweep", opt->sweeps, "Sweep a --set path: PATH=FROM:TO:COUNT or PATH=V1,V2,... (repeatable)");
   sub->add_flag("--force", opt->force, "Overwrite a non-empty output directory");
   sub->add_flag("-q,--quiet", opt->quiet, "Print nothing on success");
   sub->add_option("--memory-limit-mb", opt->memory_limit_mb, "Refuse networks estimated above this (default: available memory)");

@@ -1,0 +1,149 @@
+// spikeq run with --trials N > 1 or a sweep: validates every point before any
+// output exists, runs points × trials tasks on one TBB arena with a progress
+// line on stderr, writes the indexes (trials.json per point, sweep.json and
+// sweep.tsv for a sweep) and prints mean ± SEM across trials.
+#include "run_batch.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+
+#include "engine/memory_estimate.h"
+#include "engine/progress.h"
+#include "engine/stepped_plan.h"
+#include "engine/sweep.h"
+#include "engine/theory.h"
+#include "engine/trials.h"
+#include "netdefs/error.h"
+#include "netdefs/format.h"
+
+namespace spikeq::cli {
+namespace {
+
+std::string with_sem(const analysis::Estimate& e) {
+  char buf[64];
+  if (!std::isfinite(e.value)) return "-";
+  if (std::isfinite(e.se)) std::snprintf(buf, sizeof buf, "%.4g ± %.2g", e.value, e.se);
+  else std::snprintf(buf, sizeof buf, "%.4g", e.value);
+  return buf;
+}
+
+const analysis::FanoEstimate* fano_of(const analysis::PopulationSummary& p) {
+  for (const analysis::FanoEstimate& f : p.fano)
+    if (f.window_ms == 100) return &f;
+  return p.fano.empty() ? nullptr : &p.fano.front();
+}
+
+void print_trials(const BatchPoint& point, const PointResult& r, const BatchResult& batch, const BatchOptions& o) {
+  const NetworkSpec& spec = point.spec;
+  std::printf("%s: %zu of %u trials complete, %g ms each (%s, seed %llu, connectivity %s, %u threads)\n",
+              spec.name.c_str(), r.complete(), o.trials, spec.duration_ms,
+              spec.simulation.mode == SimMode::Stepped ? "stepped" : "event-driven",
+              static_cast<unsigned long long>(spec.seed), o.redraw_connectivity ? "redrawn" : "frozen",
+              batch.threads);
+  if (!r.aggregate) return;
+  const std::vector<PopulationTheory> theory = predict(spec);
+  std::printf("  mean ± SEM across trials\n  %-12s %20s %16s %18s %16s %12s\n", "population", "rate (Hz)", "ISI CV",
+              "Fano", "synchrony", "theory (Hz)");
+  for (std::size_t i = 0; i < r.aggregate->populations.size(); ++i) {
+    const analysis::PopulationSummary& p = r.aggregate->populations[i];
+    if (!p.recorded) continue;
+    const analysis::FanoEstimate* f = fano_of(p);
+    char fano[64] = "-";
+    if (f) std::snprintf(fano, sizeof fano, "%s (%gms)", with_sem(f->fano).c_str(), f->window_ms);
+    char th[32] = "-";
+    if (theory[i].converged) std::snprintf(th, sizeof th, "%.4g", theory[i].rate_hz);
+    std::printf("  %-12s %20s %16s %18s %16s %12s\n", p.name.c_str(), with_sem(p.rate_hz).c_str(),
+                with_sem(p.cv_isi).c_str(), fano, with_sem(p.synchrony).c_str(), th);
+  }
+}
+
+void print_sweep(const std::vector<SweepSpec>& sweeps, const std::vector<BatchPoint>& points, const BatchResult& batch,
+                 const BatchOptions& o) {
+  std::printf("%s: sweep of %zu points x %u trials (connectivity %s, %u threads)\n", points.front().spec.name.c_str(),
+              points.size(), o.trials, o.redraw_connectivity ? "redrawn" : "frozen", batch.threads);
+  for (std::size_t p = 0; p < points.size(); ++p) {
+    std::string line = "  " + point_dir_name(p);
+    for (std::size_t i = 0; i < sweeps.size(); ++i)
+      line += " " + sweeps[i].name + "=" + netdef::format_number(points[p].values[i]);
+    const PointResult& r = batch.points[p];
+    if (r.aggregate) {
+      for (const analysis::PopulationSummary& s : r.aggregate->populations) {
+        if (!s.recorded) continue;
+        line += " | " + s.name + " " + with_sem(s.rate_hz) + " Hz, sync " + with_sem(s.synchrony);
+      }
+    } else {
+      line += " | " + r.status();
+    }
+    std::printf("%s\n", line.c_str());
+  }
+}
+
+}  // namespace
+
+int run_batch_command(const NetworkSpec& spec, const BatchRunOptions& o, std::atomic<bool>& stop,
+                      const std::atomic<int>& signal, const std::function<void()>& prepare_dir) {
+  const bool sweep = !spec.sweeps.empty();
+  std::vector<BatchPoint> points;
+  if (sweep) points = sweep_points(spec, spec.sweeps, o.dir, o.netdef);
+  else points.push_back({spec, {}, o.dir});
+  for (const BatchPoint& p : points) {  // before any output exists
+    if (p.spec.simulation.mode == SimMode::Stepped) check_step_grid(p.spec);
+    check_memory(p.spec, o.netdef, o.memory_limit_bytes);
+  }
+  prepare_dir();
+
+  BatchOptions bo;
+  bo.netdef_path = o.netdef;
+  bo.format = o.format;
+  bo.threads = o.threads;
+  bo.trials = spec.simulation.trials;
+  bo.redraw_connectivity = o.redraw_connectivity;
+  bo.stop = &stop;
+  std::vector<double> durations;
+  for (const BatchPoint& p : points) durations.insert(durations.end(), bo.trials, p.spec.duration_ms);
+  ProgressMeter meter(durations);
+  bo.progress = &meter;
+
+  BatchResult result;
+  {
+    std::unique_ptr<ProgressDisplay> display;
+    if (!o.quiet) display = std::make_unique<ProgressDisplay>(meter, stderr, ::isatty(STDERR_FILENO) == 1);
+    result = run_batch(points, bo);
+  }
+  for (std::size_t p = 0; p < points.size(); ++p)
+    write_json_file(points[p].dir, "trials.json", trials_json(points[p], result.points[p], result, bo));
+  if (sweep) {
+    write_json_file(o.dir, "sweep.json", sweep_json(spec.sweeps, points, result, bo));
+    const std::string tsv = sweep_tsv(spec.sweeps, points, result, bo.summary);
+    const std::string path = o.dir + "/sweep.tsv";
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    if (!f || std::fwrite(tsv.data(), 1, tsv.size(), f) != tsv.size() || std::fclose(f) != 0)
+      throw Error(path + ": write failed", Error::Kind::Runtime);
+  }
+  if (const TrialResult* failed = result.first_failure())
+    throw Error(failed->error, failed->runtime_error ? Error::Kind::Runtime : Error::Kind::BadInput);
+  if (!o.quiet) {
+    if (sweep) print_sweep(spec.sweeps, points, result, bo);
+    else print_trials(points.front(), result.points.front(), result, bo);
+    std::uint64_t events = 0;
+    for (const PointResult& p : result.points)
+      for (const TrialResult& t : p.trials) events += t.stats.events();
+    std::printf("  wall %.3f s; %.4g events, %.3g events/s; networks built: %llu\n  output: %s/ (%s)\n",
+                result.wall_s, static_cast<double>(events),
+                result.wall_s > 0 ? static_cast<double>(events) / result.wall_s : 0.0,
+                static_cast<unsigned long long>(result.networks_built), o.dir.c_str(),
+                sweep ? "sweep.tsv, sweep.json" : "trials.json");
+  }
+  if (result.interrupted) {
+    std::fprintf(stderr, "spikeq: interrupted; finished trials are complete, running ones marked interrupted in %s/\n",
+                 o.dir.c_str());
+    return signal.load() == SIGTERM ? 143 : 130;
+  }
+  return 0;
+}
+
+}  // namespace spikeq::cli

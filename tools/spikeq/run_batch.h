@@ -1,0 +1,32 @@
+// `spikeq run` with several trials or a sweep: the nested layout
+// DIR/[point-PPPP/]trial-KKKK/, run on a TBB arena (engine/trials.h).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "engine/run_directory.h"
+#include "netdefs/spec.h"
+
+namespace spikeq::cli {
+
+struct BatchRunOptions {
+  std::string netdef;
+  std::string dir;
+  OutputFormat format = OutputFormat::H5;
+  std::string format_text;
+  unsigned threads = 0;
+  bool redraw_connectivity = false;
+  bool quiet = false;
+  std::uint64_t memory_limit_bytes = 0;
+};
+
+// Runs spec.simulation.trials trials at each point of spec.sweeps (one point
+// without sweeps); `stop` is the signal handlers' flag. Returns the exit code
+// (0, or 130/143 interrupted: `signal` says which); throws Error for a failed task.
+// `prepare_dir` creates DIR once every point has been validated.
+int run_batch_command(const NetworkSpec& spec, const BatchRunOptions& options, std::atomic<bool>& stop,
+                      const std::atomic<int>& signal, const std::function<void()>& prepare_dir);
+
+}  // namespace spikeq::cli
