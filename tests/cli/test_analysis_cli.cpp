@@ -157,7 +157,7 @@ TEST_CASE("converge runs both engines at each dt and fits the order") {
   CHECK(bad.stderr_text.find("dt = 0.3 ms") != std::string::npos);
 }
 
-TEST_CASE("--plot writes PNG and SVG figures with the expected axes") {
+TEST_CASE("plots: stats, compare and converge --plot write PNG and SVG figures with the expected axes") {
   TempDir dir;
   run_ok({kCli, "run", example("free_membrane.pbtxt"), "-o", dir / "fm", "-q", "--set", "membranes.size=200"});
   run_ok({kCli, "run", example("ou_lif.pbtxt"), "-o", dir / "a", "-q", "--set", "neurons.size=300"});
