@@ -10,13 +10,19 @@ namespace {
 // HDF5 prints its error stack to stderr by default; spikeq reports one line instead.
 // And no exit handler: HDF5 1.10 crashes at exit in H5F__close_cb on a file whose
 // close failed (a full disk), and spikeq closes every file it opens itself.
+// The threadsafe HDF5 (Debian's) keeps the error-printing setting per thread,
+// so every thread that opens files (trials run on TBB workers) silences its own.
 void silence_hdf5() {
   static const bool once = [] {
     H5dont_atexit();
+    return true;
+  }();
+  static thread_local const bool silenced = [] {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     return true;
   }();
   (void)once;
+  (void)silenced;
 }
 
 herr_t keep_innermost(unsigned n, const H5E_error2_t* err, void* out) {

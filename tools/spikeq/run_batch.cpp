@@ -31,6 +31,13 @@ std::string with_sem(const analysis::Estimate& e) {
   return buf;
 }
 
+// Right-aligned in `width` characters (not bytes: "±" is two).
+std::string pad(const std::string& text, std::size_t width) {
+  std::size_t chars = 0;
+  for (unsigned char c : text) chars += (c & 0xC0) != 0x80;
+  return std::string(chars < width ? width - chars : 0, ' ') + text;
+}
+
 const analysis::FanoEstimate* fano_of(const analysis::PopulationSummary& p) {
   for (const analysis::FanoEstimate& f : p.fano)
     if (f.window_ms == 100) return &f;
@@ -46,7 +53,7 @@ void print_trials(const BatchPoint& point, const PointResult& r, const BatchResu
               batch.threads);
   if (!r.aggregate) return;
   const std::vector<PopulationTheory> theory = predict(spec);
-  std::printf("  mean ± SEM across trials\n  %-12s %20s %16s %18s %16s %12s\n", "population", "rate (Hz)", "ISI CV",
+  std::printf("  mean ± SEM across trials\n  %-12s %20s %16s %24s %16s %12s\n", "population", "rate (Hz)", "ISI CV",
               "Fano", "synchrony", "theory (Hz)");
   for (std::size_t i = 0; i < r.aggregate->populations.size(); ++i) {
     const analysis::PopulationSummary& p = r.aggregate->populations[i];
@@ -56,8 +63,8 @@ void print_trials(const BatchPoint& point, const PointResult& r, const BatchResu
     if (f) std::snprintf(fano, sizeof fano, "%s (%gms)", with_sem(f->fano).c_str(), f->window_ms);
     char th[32] = "-";
     if (theory[i].converged) std::snprintf(th, sizeof th, "%.4g", theory[i].rate_hz);
-    std::printf("  %-12s %20s %16s %18s %16s %12s\n", p.name.c_str(), with_sem(p.rate_hz).c_str(),
-                with_sem(p.cv_isi).c_str(), fano, with_sem(p.synchrony).c_str(), th);
+    std::printf("  %-12s %s %s %s %s %12s\n", p.name.c_str(), pad(with_sem(p.rate_hz), 20).c_str(),
+                pad(with_sem(p.cv_isi), 16).c_str(), pad(fano, 24).c_str(), pad(with_sem(p.synchrony), 16).c_str(), th);
   }
 }
 
