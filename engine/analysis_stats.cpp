@@ -68,9 +68,10 @@ std::vector<double> counts_in_windows(std::span<const double> times, double t0, 
   std::vector<double> counts(n_windows, 0.0);
   for (double t : times) {
     if (!(t > t0)) continue;
-    // (t0 + k w, t0 + (k+1) w]: a time exactly on a boundary closes the window before it.
-    const double u = (t - t0) / window_ms;
-    auto k = static_cast<std::size_t>(std::ceil(u)) - 1;
+    // (t0 + k w, t0 + (k+1) w]: a time on a boundary closes the window before it,
+    // also when it is a grid time k dt that rounding put an ulp past the boundary.
+    const double u = (t - t0) / window_ms * (1 - 1e-12);
+    const auto k = static_cast<std::size_t>(std::max(std::ceil(u), 1.0)) - 1;
     if (k < n_windows) counts[k] += 1;
   }
   return counts;

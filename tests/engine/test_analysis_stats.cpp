@@ -32,6 +32,9 @@ TEST_CASE("isis and counts use left-open intervals: from < t <= to", "[analysis]
   // Windows (0,1], (1,2], (2,3], (3,4]: a time on a boundary closes the window before it.
   const std::vector<double> s = {0.5, 1.0, 1.5, 2.0, 3.7, 4.5, 0.0};
   CHECK(counts_in_windows(s, 0, 1, 4) == std::vector<double>{2, 2, 0, 1});
+  // A grid time an ulp past a boundary still closes the window before it:
+  // 3 x 0.1 = 0.30000000000000004 belongs to (0.2, 0.3].
+  CHECK(counts_in_windows(std::vector<double>{3 * 0.1}, 0, 0.1, 4) == std::vector<double>{0, 0, 1, 0});
 }
 
 TEST_CASE("Fano factor: ratio of summed variances to summed means, with its SE", "[analysis]") {

@@ -28,7 +28,7 @@ void run_plot_script(const std::vector<std::string>& args) {
   argv.push_back(nullptr);
   std::fflush(stdout);
   pid_t pid = 0;
-  const int err = posix_spawn(&pid, python.c_str(), nullptr, nullptr, argv.data(), environ);
+  const int err = posix_spawnp(&pid, python.c_str(), nullptr, nullptr, argv.data(), environ);
   if (err != 0) throw Error("plot: cannot run " + python + ": " + std::strerror(err), Error::Kind::Runtime);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0)
