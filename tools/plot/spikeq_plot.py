@@ -336,8 +336,10 @@ def fig_converge(conv):
                         and f["reference"] == "event"), None)
             if fit and fit["order"] is not None:
                 xx = np.array([dts.min(), dts.max()])
-                ax.plot(xx, np.exp(fit["intercept"]) * xx ** fit["order"], "-", color=color[engine], lw=1,
-                        label=f"{engine} fit: order {fit['order']:.2f} ± {fit['order_se']:.2f}")
+                vague = fit["order_se"] > 0.15  # as engine/converge.cpp: errors mostly within noise
+                ax.plot(xx, np.exp(fit["intercept"]) * xx ** fit["order"], ":" if vague else "-", color=color[engine],
+                        lw=1, label=f"{engine} fit: order {fit['order']:.2f} ± {fit['order_se']:.2f}"
+                        + (" (inconclusive)" if vague else ""))
             rate = np.array([e["rate_hz"] for e in es])
             rse = np.array([e["rate_sem_hz"] for e in es])
             ax_rate.errorbar(dt, rate, yerr=rse, fmt=marker[engine] + "-", color=color[engine], ms=5, capsize=2,
