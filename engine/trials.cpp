@@ -140,20 +140,25 @@ class Batch {
     info.started_utc = utc_now_iso8601();
     info.trial = k;
     const std::shared_ptr<const Network> net = network_for(p, k, info.build_s);
-    out.status = record_trial(*net, k, task, out.dir, info, out.stats);
+    nlohmann::json manifest;
+    out.status = record_trial(*net, k, task, out.dir, info, out.stats, manifest);
     out.wall_s = seconds_since(t0);
     try {
       out.summary = analysis::summarize(analysis::load_run(out.dir), options_.summary);
     } catch (const Error&) {
       // A run too short for any statistic still counts as run; its summary stays empty.
+      return;
     }
+    // The trial's own manifest carries its statistics too (as `spikeq stats --json` words them).
+    manifest["summary"] = analysis::summary_json(*out.summary)["populations"];
+    write_manifest(out.dir, manifest);
   }
 
   // What `spikeq run` does for one run (tools/spikeq/cmd_run.cpp): a "running"
   // manifest, the driver into the recorder, the files finished, the final
   // manifest. Returns the status; throws after recording a failure.
   std::string record_trial(const Network& net, std::uint32_t k, std::size_t task, const std::string& dir,
-                           RunInfo& info, RunStats& stats) {
+                           RunInfo& info, RunStats& stats, nlohmann::json& manifest) {
     const auto t0 = Clock::now();
     RunRecorder recorder(net, dir, options_.format);
     ProgressSink sink(recorder, options_.progress, task);
@@ -191,7 +196,8 @@ class Batch {
     info.wall_s = seconds_since(t0) + info.build_s;
     info.finished_utc = utc_now_iso8601();
     info.status = stats.interrupted ? "interrupted" : "complete";
-    write_manifest(dir, make_manifest(net, stats, info));
+    manifest = make_manifest(net, stats, info);
+    write_manifest(dir, manifest);
     return info.status;
   }
 

@@ -23,7 +23,8 @@
 // Summary statistics: after its files are finished, each task loads its own run
 // back (analysis::load_run) and summarizes it (engine/analysis_summary.h: rates,
 // ISI CV, Fano factors, synchrony); a point's complete trials are aggregated to
-// mean ± SEM across trials (analysis::aggregate).
+// mean ± SEM across trials (analysis::aggregate). The trial's summary is added to
+// its manifest.json ("summary": per population, the keys of `spikeq stats --json`).
 #pragma once
 
 #include <atomic>

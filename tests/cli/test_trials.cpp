@@ -79,6 +79,8 @@ TEST_CASE("trials: --threads 1, 2, 4 give byte-identical trials; trial k equals 
   CHECK(manifest["trial"] == 3);
   CHECK(manifest["connectivity_trial"] == 0);
   CHECK(manifest["status"] == "complete");
+  CHECK(manifest["summary"][1]["name"] == "exc");
+  CHECK(manifest["summary"][1]["rate_hz"].get<double>() > 1);
 }
 
 TEST_CASE("trials: --redraw-connectivity builds a network per trial, and --trial K redraws the same") {

@@ -74,6 +74,18 @@ TEST_CASE("trials: byte-identical spikes for 1, 2 and 4 threads", "[trials]") {
   CHECK(reference[0] != reference[1]);
 }
 
+TEST_CASE("trials: stepped mode is thread-count independent too", "[trials]") {
+  const NetworkSpec spec = small_ei({"simulation.mode=STEPPED", "simulation.dt_ms=0.1", "duration_ms=100"});
+  TempDir tmp;
+  run_trials(spec, tmp / "a", 3, 1);
+  const BatchResult r = run_trials(spec, tmp / "b", 3, 2);
+  CHECK(r.points[0].complete() == 3);
+  for (const char* t : {"/trial-0000", "/trial-0002"}) {
+    CHECK(spikes_of(tmp / "a" + t).size() > 1000);
+    CHECK(spikes_of(tmp / "a" + t) == spikes_of(tmp / "b" + t));
+  }
+}
+
 TEST_CASE("trials: trial k equals a driver run of trial k on the frozen network", "[trials]") {
   const NetworkSpec spec = small_ei();
   TempDir tmp;
