@@ -23,6 +23,7 @@ void ProgressMeter::add_spikes(std::size_t count) { spikes_.fetch_add(count, std
 void ProgressMeter::finished(std::size_t task, double simulated_ms, std::uint64_t events) {
   reached(task, simulated_ms);
   events_.fetch_add(events, std::memory_order_relaxed);
+  done_ms_.fetch_add(simulated_ms, std::memory_order_relaxed);
   running_.fetch_sub(1, std::memory_order_relaxed);
   done_.fetch_add(1, std::memory_order_relaxed);
 }
@@ -37,6 +38,7 @@ ProgressMeter::Snapshot ProgressMeter::snapshot() const {
     s.simulated_ms += std::min(reached_ms_[i].load(std::memory_order_relaxed), duration_ms_[i]);
   }
   s.events_done = events_.load(std::memory_order_relaxed);
+  s.simulated_done_ms = done_ms_.load(std::memory_order_relaxed);
   s.spikes = spikes_.load(std::memory_order_relaxed);
   s.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   return s;
@@ -46,8 +48,9 @@ std::string format_progress(const ProgressMeter::Snapshot& s) {
   char line[256];
   const double fraction = s.total_ms > 0 ? s.simulated_ms / s.total_ms : 0;
   char rate[32] = "-";
-  if (s.events_done > 0 && s.elapsed_s > 0)
-    std::snprintf(rate, sizeof rate, "%.3g", static_cast<double>(s.events_done) / s.elapsed_s);
+  if (s.events_done > 0 && s.simulated_done_ms > 0 && s.elapsed_s > 0)
+    std::snprintf(rate, sizeof rate, "%.3g",
+                  static_cast<double>(s.events_done) / s.simulated_done_ms * s.simulated_ms / s.elapsed_s);
   char eta[32] = "-";
   if (fraction > 0 && fraction < 1) {
     const double left = s.elapsed_s * (1 - fraction) / fraction;

@@ -37,6 +37,7 @@ class ProgressMeter {
     std::size_t tasks = 0, done = 0, running = 0;
     double simulated_ms = 0, total_ms = 0;  // summed over tasks
     std::uint64_t events_done = 0;          // of finished tasks
+    double simulated_done_ms = 0;           // of finished tasks
     std::uint64_t spikes = 0;               // handed to sinks so far
     double elapsed_s = 0;
   };
@@ -47,10 +48,13 @@ class ProgressMeter {
   std::unique_ptr<std::atomic<double>[]> reached_ms_;
   std::atomic<std::size_t> done_{0}, running_{0};
   std::atomic<std::uint64_t> events_{0}, spikes_{0};
+  std::atomic<double> done_ms_{0};
   std::chrono::steady_clock::time_point start_;
 };
 
 // "3/8 tasks done, 2 running | 4.20/8.00 s simulated (52%) | 1.3e+07 events/s | ETA 0:12"
+// Events are counted when a task ends; the rate is the finished tasks' events per
+// simulated ms times all the time simulated so far, per wall second.
 std::string format_progress(const ProgressMeter::Snapshot& s);
 
 // Forwards to `inner` and reports the task's progress.
