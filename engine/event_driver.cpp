@@ -187,7 +187,7 @@ RunStats EventDriver::run() {
   while (t < duration_ms_) {
     // Epoch ends as multiples of epoch_ms, so rounding never accumulates.
     const double t_end = std::min(duration_ms_, static_cast<double>(++k) * epoch_ms_);
-    run_epoch(t, t_end, t_end >= duration_ms_);
+    run_epoch(t_end, t_end >= duration_ms_);
     t = t_end;
     stats_.simulated_ms = t;
     if (stop_ && stop_->load(std::memory_order_relaxed) && t < duration_ms_) {
@@ -198,8 +198,7 @@ RunStats EventDriver::run() {
   return stats_;
 }
 
-void EventDriver::run_epoch(double t_begin, double t_end, bool last) {
-  (void)t_begin;
+void EventDriver::run_epoch(double t_end, bool last) {
   emit_source_spikes(t_end);
   while (!queue_.empty() && queue_.top().time_ms < t_end) deliver(queue_.pop());
   // Probe samples at exactly the duration belong to the run; nothing else there does.
@@ -217,7 +216,7 @@ void EventDriver::run_epoch(double t_begin, double t_end, bool last) {
     }
   }
   base_ms_ = t_end;
-  flush_epoch(t_end);
+  flush_epoch();
 }
 
 void EventDriver::emit_source_spikes(double t_end) {
@@ -432,21 +431,6 @@ void EventDriver::refresh_next_internal(NodeId n) {
   membrane_[n].next_internal = which;
 }
 
-void EventDriver::flush_epoch(double t_end) {
-  (void)t_end;
-  auto by_time_then_node = [](const auto& a, const auto& b) {
-    return a.time_ms != b.time_ms ? a.time_ms < b.time_ms : a.node < b.node;
-  };
-  std::sort(epoch_spikes_.begin(), epoch_spikes_.end(), by_time_then_node);
-  std::sort(epoch_samples_.begin(), epoch_samples_.end(), [](const VoltageSample& a, const VoltageSample& b) {
-    if (a.time_ms != b.time_ms) return a.time_ms < b.time_ms;
-    if (a.probe != b.probe) return a.probe < b.probe;
-    return a.node < b.node;
-  });
-  sink_.spikes(epoch_spikes_);
-  sink_.samples(epoch_samples_);
-  epoch_spikes_.clear();
-  epoch_samples_.clear();
-}
+void EventDriver::flush_epoch() { hand_over_batch(sink_, epoch_spikes_, epoch_samples_); }
 
 }  // namespace spikeq

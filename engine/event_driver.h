@@ -97,7 +97,7 @@ class EventDriver {
   };
 
   void init_state();
-  void run_epoch(double t_begin, double t_end, bool last);
+  void run_epoch(double t_end, bool last);
   void emit_source_spikes(double t_end);
   void deliver(const Delivery& d);
   void advance(NodeId n, double t_until);
@@ -112,7 +112,7 @@ class EventDriver {
   void spike(NodeId n, double t);
   void refresh_next_internal(NodeId n);
   double next_interval_ms(InputTrain& train) const;
-  void flush_epoch(double t_end);
+  void flush_epoch();
 
   const Network& net_;
   std::uint64_t trial_;

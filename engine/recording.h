@@ -2,8 +2,10 @@
 // drivers never know about files and a sink never knows about models.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "engine/network.h"
 
@@ -30,5 +32,24 @@ class RunSink {
   virtual void spikes(std::span<const SpikeRecord> batch) = 0;
   virtual void samples(std::span<const VoltageSample> batch) = 0;
 };
+
+// Sorts a driver's batch into the order sinks expect — spikes by (time, node),
+// samples by (time, probe, node) — hands it over, and empties the buffers (their
+// capacity stays, so steady state allocates nothing).
+inline void hand_over_batch(RunSink& sink, std::vector<SpikeRecord>& spikes,
+                            std::vector<VoltageSample>& samples) {
+  std::sort(spikes.begin(), spikes.end(), [](const SpikeRecord& a, const SpikeRecord& b) {
+    return a.time_ms != b.time_ms ? a.time_ms < b.time_ms : a.node < b.node;
+  });
+  std::sort(samples.begin(), samples.end(), [](const VoltageSample& a, const VoltageSample& b) {
+    if (a.time_ms != b.time_ms) return a.time_ms < b.time_ms;
+    if (a.probe != b.probe) return a.probe < b.probe;
+    return a.node < b.node;
+  });
+  sink.spikes(spikes);
+  sink.samples(samples);
+  spikes.clear();
+  samples.clear();
+}
 
 }  // namespace spikeq

@@ -334,19 +334,6 @@ void SteppedDriver::sample_probes(std::uint64_t k) {
   }
 }
 
-void SteppedDriver::flush() {
-  std::sort(batch_spikes_.begin(), batch_spikes_.end(), [](const SpikeRecord& a, const SpikeRecord& b) {
-    return a.time_ms != b.time_ms ? a.time_ms < b.time_ms : a.node < b.node;
-  });
-  std::sort(batch_samples_.begin(), batch_samples_.end(), [](const VoltageSample& a, const VoltageSample& b) {
-    if (a.time_ms != b.time_ms) return a.time_ms < b.time_ms;
-    if (a.probe != b.probe) return a.probe < b.probe;
-    return a.node < b.node;
-  });
-  sink_.spikes(batch_spikes_);
-  sink_.samples(batch_samples_);
-  batch_spikes_.clear();
-  batch_samples_.clear();
-}
+void SteppedDriver::flush() { hand_over_batch(sink_, batch_spikes_, batch_samples_); }
 
 }  // namespace spikeq
