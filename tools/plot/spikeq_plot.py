@@ -401,27 +401,32 @@ def fig_phase(path, x=None, y=None, population=None):
     if not wanted:
         raise SystemExit(f"{path}: no {pop}.rate_hz / {pop}.synchrony / {pop}.cv_isi columns")
     xs, ys = np.unique(cols[x]), np.unique(cols[y])
-
-    def edges(v):
-        if v.size == 1:
-            return np.array([v[0] - 0.5, v[0] + 0.5])
-        mid = (v[1:] + v[:-1]) / 2
-        return np.r_[v[0] - (mid[0] - v[0]), mid, v[-1] + (v[-1] - mid[-1])]
-
+    # One cell per swept value (sweeps are often uneven: eta = 0.9, 2, 4), ticks at
+    # the values, and each cell's number written in it when the grid is small.
     fig, axes = plt.subplots(1, len(wanted), figsize=(4.8 * len(wanted), 4.2), squeeze=False, layout="constrained")
     for ax, (col, label, cmap) in zip(axes[0], wanted):
         z = np.full((ys.size, xs.size), np.nan)
         for i, yv in enumerate(ys):
             for j, xv in enumerate(xs):
                 sel = (cols[x] == xv) & (cols[y] == yv)
-                if sel.any():
+                if sel.any() and np.isfinite(cols[col][sel]).any():
                     z[i, j] = np.nanmean(cols[col][sel])
         norm = None
         finite = z[np.isfinite(z) & (z > 0)]
         if col.endswith("synchrony") and finite.size and finite.max() / finite.min() > 20:
             norm = LogNorm(vmin=finite.min(), vmax=finite.max())
-        mesh = ax.pcolormesh(edges(xs), edges(ys), np.ma.masked_invalid(z), cmap=cmap, norm=norm, shading="flat")
+        mesh = ax.pcolormesh(np.arange(xs.size + 1) - 0.5, np.arange(ys.size + 1) - 0.5, np.ma.masked_invalid(z),
+                             cmap=cmap, norm=norm, shading="flat")
         fig.colorbar(mesh, ax=ax, label=label)
+        if z.size <= 100:
+            for i in range(ys.size):
+                for j in range(xs.size):
+                    if np.isfinite(z[i, j]):
+                        shade = mesh.norm(z[i, j])
+                        ax.text(j, i, f"{z[i, j]:.3g}", ha="center", va="center", fontsize=8,
+                                color="black" if shade > 0.6 else "white")
+        ax.set_xticks(np.arange(xs.size), [f"{v:g}" for v in xs])
+        ax.set_yticks(np.arange(ys.size), [f"{v:g}" for v in ys])
         ax.set_xlabel(x)
         ax.set_ylabel(y)
         ax.set_title(f"{pop}: {label.splitlines()[0]}")
