@@ -1,3 +1,4 @@
+#include "engine/strprintf.h"
 #include "engine/analysis_theory.h"
 
 #include <cmath>
@@ -11,16 +12,6 @@
 
 namespace spikeq::analysis {
 namespace {
-
-std::string fmt(const char* format, ...) __attribute__((format(printf, 1, 2)));
-std::string fmt(const char* format, ...) {
-  char buf[512];
-  va_list args;
-  va_start(args, format);
-  std::vsnprintf(buf, sizeof buf, format, args);
-  va_end(args);
-  return buf;
-}
 
 std::string projection_label(const NetworkSpec& spec, const ProjectionSpec& proj) {
   const std::string& src = spec.populations[proj.source].name;
@@ -86,20 +77,20 @@ PopulationPrediction predict_lif(const NetworkSpec& spec, std::size_t i, const s
                        (p.free_membrane_applies ? "" : "; threshold within 3 SD: only the subthreshold part is free");
   const char* exactness = p.white_noise_only ? "exact for white noise" : "diffusion approximation of the shot noise";
   if (t.recurrent)
-    p.rate_formula = fmt("self-consistent mean field, nu = Siegert(mu(nu), sigma(nu)) (Brunel 2000, physics.md §4; %s)",
+    p.rate_formula = strprintf("self-consistent mean field, nu = Siegert(mu(nu), sigma(nu)) (Brunel 2000, physics.md §4; %s)",
                          exactness);
   else if (lif_upstream)
-    p.rate_formula = fmt("Siegert with predicted upstream LIF rates (physics.md §3; %s)", exactness);
+    p.rate_formula = strprintf("Siegert with predicted upstream LIF rates (physics.md §3; %s)", exactness);
   else
-    p.rate_formula = fmt("Siegert / Ricciardi (physics.md §3; %s)", exactness);
-  p.cv_formula = fmt("Brunel 2000, appendix A (physics.md §3; %s)", exactness);
+    p.rate_formula = strprintf("Siegert / Ricciardi (physics.md §3; %s)", exactness);
+  p.cv_formula = strprintf("Brunel 2000, appendix A (physics.md §3; %s)", exactness);
   p.isi_formula = "mean ISI = 1/rate (stationary renewal process)";
   p.fano_formula = "renewal process: Fano -> CV^2 for windows >> mean ISI, -> 1 for windows << it (Cox 1962)";
   return p;
 }
 
 std::string value_line(const char* label, const std::string& value, const std::string& formula) {
-  return fmt("  %-20s %-40s [%s]\n", label, value.c_str(), formula.c_str());
+  return strprintf("  %-20s %-40s [%s]\n", label, value.c_str(), formula.c_str());
 }
 
 }  // namespace
@@ -139,35 +130,35 @@ TheoryReport theory_report(const NetworkSpec& spec) {
 }
 
 std::string format_theory(const TheoryReport& r) {
-  std::string out = fmt("theory for %s (formulas of physics.md; TD3 seed questions as Qn)\n", r.name.c_str());
+  std::string out = strprintf("theory for %s (formulas of physics.md; TD3 seed questions as Qn)\n", r.name.c_str());
   for (const PopulationPrediction& p : r.populations) {
-    out += fmt("\n%s (%s, %llu nodes)\n", p.name.c_str(), p.lif ? "lif" : "poisson",
+    out += strprintf("\n%s (%s, %llu nodes)\n", p.name.c_str(), p.lif ? "lif" : "poisson",
                static_cast<unsigned long long>(p.size));
     if (!p.lif) {
-      out += value_line("rate", fmt("%.6g Hz", p.rate_hz), p.rate_formula);
+      out += value_line("rate", strprintf("%.6g Hz", p.rate_hz), p.rate_formula);
       out += value_line("spike count in T", "Poisson(rate T): mean = variance", p.fano_formula);
-      out += value_line("ISI", fmt("mean %.6g ms, CV 1", p.isi_mean_ms), p.isi_formula);
+      out += value_line("ISI", strprintf("mean %.6g ms, CV 1", p.isi_mean_ms), p.isi_formula);
       continue;
     }
     for (const InputTerm& in : p.inputs) {
       if (in.indegree == 0 && in.weight_mv == 0)
-        out += fmt("  input %-46s mu %+.6g mV, sigma^2 %+.6g mV^2\n", in.label.c_str(), in.mu_mv, in.var_mv2);
+        out += strprintf("  input %-46s mu %+.6g mV, sigma^2 %+.6g mV^2\n", in.label.c_str(), in.mu_mv, in.var_mv2);
       else
-        out += fmt("  input %-46s K %g x %.6g Hz x J %g mV: mu %+.6g mV, sigma^2 %+.6g mV^2\n", in.label.c_str(),
+        out += strprintf("  input %-46s K %g x %.6g Hz x J %g mV: mu %+.6g mV, sigma^2 %+.6g mV^2\n", in.label.c_str(),
                    in.indegree, in.rate_hz, in.weight_mv, in.mu_mv, in.var_mv2);
     }
-    out += value_line("input mean, sd", fmt("mu = %.6g mV, sigma = %.6g mV", p.mu_mv, p.sigma_mv), p.input_formula);
-    out += value_line("free membrane", fmt("<V> = %.6g mV, Var V = %.6g mV^2", p.free_v_mean_mv, p.free_v_var_mv2),
+    out += value_line("input mean, sd", strprintf("mu = %.6g mV, sigma = %.6g mV", p.mu_mv, p.sigma_mv), p.input_formula);
+    out += value_line("free membrane", strprintf("<V> = %.6g mV, Var V = %.6g mV^2", p.free_v_mean_mv, p.free_v_var_mv2),
                       p.membrane_formula);
-    out += value_line("rate", fmt("%.6g Hz%s", p.rate_hz, p.converged ? "" : " (NOT CONVERGED)"), p.rate_formula);
-    out += value_line("ISI CV", fmt("%.6g", p.cv_isi), p.cv_formula);
-    out += value_line("ISI mean", fmt("%.6g ms", p.isi_mean_ms), p.isi_formula);
-    out += value_line("Fano (long windows)", fmt("CV^2 = %.6g", p.fano_long), p.fano_formula);
+    out += value_line("rate", strprintf("%.6g Hz%s", p.rate_hz, p.converged ? "" : " (NOT CONVERGED)"), p.rate_formula);
+    out += value_line("ISI CV", strprintf("%.6g", p.cv_isi), p.cv_formula);
+    out += value_line("ISI mean", strprintf("%.6g ms", p.isi_mean_ms), p.isi_formula);
+    out += value_line("Fano (long windows)", strprintf("CV^2 = %.6g", p.fano_long), p.fano_formula);
   }
   if (r.recurrent) {
     out += "\nmean field (Brunel 2000, physics.md §4)\n";
     for (const MeanFieldSolution& s : r.solutions)
-      out += fmt("  solution nu = %.6g Hz   Phi'(nu) = %.4g  %s\n", s.rate_hz, s.slope, s.stable ? "stable" : "unstable");
+      out += strprintf("  solution nu = %.6g Hz   Phi'(nu) = %.4g  %s\n", s.rate_hz, s.slope, s.stable ? "stable" : "unstable");
     out += "  note: " + r.mean_field_note + "\n";
   }
   return out;

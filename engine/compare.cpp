@@ -1,3 +1,4 @@
+#include "engine/strprintf.h"
 #include "engine/compare.h"
 
 #include <algorithm>
@@ -10,16 +11,6 @@
 
 namespace spikeq::analysis {
 namespace {
-
-std::string fmt(const char* format, ...) __attribute__((format(printf, 1, 2)));
-std::string fmt(const char* format, ...) {
-  char buf[512];
-  va_list args;
-  va_start(args, format);
-  std::vsnprintf(buf, sizeof buf, format, args);
-  va_end(args);
-  return buf;
-}
 
 QuantityComparison estimate_row(std::string key, std::string label, const Estimate& a, const Estimate& b,
                                 double theory, double alpha) {
@@ -58,29 +49,29 @@ QuantityComparison ks_row(const std::vector<double>& a, const std::vector<double
 }
 
 std::string header_of(const std::string& label, const RunSummary& s) {
-  std::string engine = s.mode == "stepped" ? fmt("stepped dt %g ms %s", s.dt_ms, s.integrator.c_str()) : s.mode;
-  return fmt("%s (%s, %s, seed %llu, %zu trial%s)", label.c_str(), s.name.c_str(), engine.c_str(),
+  std::string engine = s.mode == "stepped" ? strprintf("stepped dt %g ms %s", s.dt_ms, s.integrator.c_str()) : s.mode;
+  return strprintf("%s (%s, %s, seed %llu, %zu trial%s)", label.c_str(), s.name.c_str(), engine.c_str(),
              static_cast<unsigned long long>(s.seed), s.trials, s.trials == 1 ? "" : "s");
 }
 
-std::string num(double x) { return std::isfinite(x) ? fmt("%.4g", x) : "-"; }
+std::string num(double x) { return std::isfinite(x) ? strprintf("%.4g", x) : "-"; }
 
 std::string with_se(const Estimate& e) {
   if (!std::isfinite(e.value)) return "-";
-  if (!std::isfinite(e.se)) return fmt("%.4g", e.value);
-  return fmt("%.4g ± %.2g", e.value, e.se);
+  if (!std::isfinite(e.se)) return strprintf("%.4g", e.value);
+  return strprintf("%.4g ± %.2g", e.value, e.se);
 }
 
 std::string with_ci(const Estimate& e, double alpha) {
   if (!std::isfinite(e.value) || !std::isfinite(e.se)) return with_se(e);
   const double z = two_sided_quantile(alpha, e.dof);
-  return fmt("%.4g ± %.2g [%.4g, %.4g]", e.value, e.se, e.value - z * e.se, e.value + z * e.se);
+  return strprintf("%.4g ± %.2g [%.4g, %.4g]", e.value, e.se, e.value - z * e.se, e.value + z * e.se);
 }
 
 std::string format_p(double p) {
   if (!std::isfinite(p)) return "-";
   if (p < 1e-300) return "p < 1e-300";
-  return p < 1e-3 ? fmt("p = %.1e", p) : fmt("p = %.3f", p);
+  return p < 1e-3 ? strprintf("p = %.1e", p) : strprintf("p = %.3f", p);
 }
 
 }  // namespace
@@ -160,10 +151,10 @@ Comparison compare(const CompareSide& a, const CompareSide& b, double alpha, con
         // Theory: exactly 1 for Poisson; CV^2 for a renewal LIF once the window holds >= 10 mean ISIs.
         double fano_theory = kNaN;
         if (th && (!th->lif || fa.window_ms >= 10 * th->isi_mean_ms)) fano_theory = th->fano_long;
-        pc.rows.push_back(estimate_row(fmt("fano_%gms", fa.window_ms), fmt("Fano %g ms", fa.window_ms), fa.fano,
+        pc.rows.push_back(estimate_row(strprintf("fano_%gms", fa.window_ms), strprintf("Fano %g ms", fa.window_ms), fa.fano,
                                        fb->fano, fano_theory, alpha));
       }
-      pc.rows.push_back(estimate_row(fmt("synchrony"), fmt("synchrony %g ms", a.summary.sync_bin_ms), pa.synchrony,
+      pc.rows.push_back(estimate_row(strprintf("synchrony"), strprintf("synchrony %g ms", a.summary.sync_bin_ms), pa.synchrony,
                                      pb.synchrony, th && !th->lif ? 1.0 : kNaN, alpha));
       if (i < a.isis.size() && j < b.isis.size()) pc.rows.push_back(ks_row(a.isis[i], b.isis[j], alpha));
     }
@@ -191,31 +182,31 @@ Comparison compare(const CompareSide& a, const CompareSide& b, double alpha, con
 
 std::string format_comparison(const Comparison& c) {
   std::string out = "A = " + header_of(c.label_a, c.a) + "\nB = " + header_of(c.label_b, c.b) + "\n";
-  out += fmt("interval (%g, %g] ms; each quantity: value ± SE [%g%% CI]; verdict: two-sided test of B = A at "
+  out += strprintf("interval (%g, %g] ms; each quantity: value ± SE [%g%% CI]; verdict: two-sided test of B = A at "
              "alpha = %g\n",
              c.a.from_ms, c.a.to_ms, 100 * c.ci_level, c.alpha);
   for (const PopulationComparison& pc : c.populations) {
-    out += fmt("\n%s (%s, %llu nodes)\n", pc.name.c_str(), pc.lif ? "lif" : "poisson",
+    out += strprintf("\n%s (%s, %llu nodes)\n", pc.name.c_str(), pc.lif ? "lif" : "poisson",
                static_cast<unsigned long long>(pc.size));
-    out += fmt("  %-22s %-34s %-34s %-40s %-9s %s\n", "quantity", "A", "B", "B - A", "theory", "verdict");
+    out += strprintf("  %-22s %-34s %-34s %-40s %-9s %s\n", "quantity", "A", "B", "B - A", "theory", "verdict");
     for (const QuantityComparison& q : pc.rows) {
       std::string va, vb, vd;
       if (q.ks) {
-        va = fmt("n = %.0f", q.a.value);
-        vb = fmt("n = %.0f", q.b.value);
-        vd = std::isfinite(q.diff.value) ? fmt("D = %.4f", q.diff.value) : "-";
+        va = strprintf("n = %.0f", q.a.value);
+        vb = strprintf("n = %.0f", q.b.value);
+        vd = std::isfinite(q.diff.value) ? strprintf("D = %.4f", q.diff.value) : "-";
       } else {
         va = with_ci(q.a, c.alpha);
         vb = with_ci(q.b, c.alpha);
         vd = with_ci(q.diff, c.alpha);
       }
       const std::string verdict =
-          q.tested ? fmt("%s (%s)", q.consistent ? "consistent" : "differs", format_p(q.p).c_str()) : "untested";
-      out += fmt("  %-22s %-34s %-34s %-40s %-9s %s\n", q.label.c_str(), va.c_str(), vb.c_str(), vd.c_str(),
+          q.tested ? strprintf("%s (%s)", q.consistent ? "consistent" : "differs", format_p(q.p).c_str()) : "untested";
+      out += strprintf("  %-22s %-34s %-34s %-40s %-9s %s\n", q.label.c_str(), va.c_str(), vb.c_str(), vd.c_str(),
                  num(q.theory).c_str(), verdict.c_str());
     }
   }
-  out += fmt("\noverall: %s — %zu of %zu quantities differ at alpha = %g; family-wise (Bonferroni, alpha/%zu = %.2g): "
+  out += strprintf("\noverall: %s — %zu of %zu quantities differ at alpha = %g; family-wise (Bonferroni, alpha/%zu = %.2g): "
              "%s\n",
              c.consistent ? "consistent" : "differs", c.differing, c.tested, c.alpha, c.tested, c.family_alpha,
              c.consistent ? "no quantity below it" : "some quantity below it");

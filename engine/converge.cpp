@@ -1,3 +1,4 @@
+#include "engine/strprintf.h"
 #include "engine/converge.h"
 
 #include <tbb/parallel_for.h>
@@ -16,16 +17,6 @@
 
 namespace spikeq::analysis {
 namespace {
-
-std::string fmt(const char* format, ...) __attribute__((format(printf, 1, 2)));
-std::string fmt(const char* format, ...) {
-  char buf[512];
-  va_list args;
-  va_start(args, format);
-  std::vsnprintf(buf, sizeof buf, format, args);
-  va_end(args);
-  return buf;
-}
 
 struct Config {
   std::string engine;
@@ -82,7 +73,7 @@ ConvergeResult run_converge(const NetworkSpec& spec, const ConvergeOptions& opti
   event.simulation.mode = SimMode::Event;
   configs.push_back({"event", event});
   for (double dt : options.dts_ms) {
-    if (!(dt > 0)) throw Error("converge: dt must be > 0 (got " + fmt("%g", dt) + ")");
+    if (!(dt > 0)) throw Error("converge: dt must be > 0 (got " + strprintf("%g", dt) + ")");
     for (Integrator integrator : options.integrators) {
       NetworkSpec s = spec;
       s.simulation.mode = SimMode::Stepped;
@@ -91,7 +82,7 @@ ConvergeResult run_converge(const NetworkSpec& spec, const ConvergeOptions& opti
       try {
         check_step_grid(s);
       } catch (const Error& e) {
-        throw Error(fmt("converge: dt = %g ms: ", dt) + e.what());
+        throw Error(strprintf("converge: dt = %g ms: ", dt) + e.what());
       }
       configs.push_back({engine_name(integrator), std::move(s)});
     }
@@ -155,8 +146,8 @@ namespace {
 
 std::string pm(const Estimate& e, const char* f = "%.4g") {
   if (!std::isfinite(e.value)) return "-";
-  std::string s = fmt(f, e.value);
-  if (std::isfinite(e.se)) s += fmt(" ± %.2g", e.se);
+  std::string s = strprintf(f, e.value);
+  if (std::isfinite(e.se)) s += strprintf(" ± %.2g", e.se);
   return s;
 }
 
@@ -178,37 +169,37 @@ std::string order_reading(const LinearFit& f) {
 }  // namespace
 
 std::string format_converge(const ConvergeResult& r) {
-  std::string out = fmt("converge %s: %u trial%s per engine, spikes in (%g, %g] ms\n", r.name.c_str(), r.trials,
+  std::string out = strprintf("converge %s: %u trial%s per engine, spikes in (%g, %g] ms\n", r.name.c_str(), r.trials,
                         r.trials == 1 ? "" : "s", r.from_ms, r.to_ms);
   for (std::size_t p : r.populations) {
     const PopulationPrediction& th = r.theory.populations[p];
     const PopulationSummary& ev = r.event.summary.populations[p];
-    out += fmt("\n%s (%llu LIF nodes)\n", ev.name.c_str(), static_cast<unsigned long long>(ev.size));
-    out += fmt("  theory        rate %.4g Hz, ISI CV %.4g  [%s]\n", th.rate_hz, th.cv_isi, th.rate_formula.c_str());
-    out += fmt("  event-driven  rate %s Hz, ISI CV %s  (%.2f s)\n", pm(ev.rate_hz).c_str(), pm(ev.cv_isi).c_str(),
+    out += strprintf("\n%s (%llu LIF nodes)\n", ev.name.c_str(), static_cast<unsigned long long>(ev.size));
+    out += strprintf("  theory        rate %.4g Hz, ISI CV %.4g  [%s]\n", th.rate_hz, th.cv_isi, th.rate_formula.c_str());
+    out += strprintf("  event-driven  rate %s Hz, ISI CV %s  (%.2f s)\n", pm(ev.rate_hz).c_str(), pm(ev.cv_isi).c_str(),
                r.event.wall_s);
-    out += fmt("\n  %7s %-10s %-18s %-28s %-28s %-12s %-16s %s\n", "dt (ms)", "integrator", "rate (Hz)",
+    out += strprintf("\n  %7s %-10s %-18s %-28s %-28s %-12s %-16s %s\n", "dt (ms)", "integrator", "rate (Hz)",
                "error vs event (Hz, %)", "error vs theory (Hz, %)", "rel/sqrt(dt)", "ISI CV", "CV - event");
     for (const ConvergeError& e : r.errors) {
       if (e.population != p) continue;
       const EngineRun& run = r.stepped[e.run];
       const double rel_event = e.rate_vs_event.value / ev.rate_hz.value;
       const double rel_theory = e.rate_vs_theory.value / th.rate_hz;
-      out += fmt("  %7g %-10s %-18s %-28s %-28s %-12s %-16s %s\n", run.dt_ms, run.engine.c_str(),
+      out += strprintf("  %7g %-10s %-18s %-28s %-28s %-12s %-16s %s\n", run.dt_ms, run.engine.c_str(),
                  pm(e.rate_hz).c_str(),
-                 (pm(e.rate_vs_event, "%+.4g") + fmt(" (%+.1f%%)", 100 * rel_event)).c_str(),
+                 (pm(e.rate_vs_event, "%+.4g") + strprintf(" (%+.1f%%)", 100 * rel_event)).c_str(),
                  std::isfinite(e.rate_vs_theory.value)
-                     ? (pm(e.rate_vs_theory, "%+.4g") + fmt(" (%+.1f%%)", 100 * rel_theory)).c_str()
+                     ? (pm(e.rate_vs_theory, "%+.4g") + strprintf(" (%+.1f%%)", 100 * rel_theory)).c_str()
                      : "-",
-                 fmt("%+.1f%%", 100 * rel_event / std::sqrt(run.dt_ms)).c_str(), pm(e.cv, "%.4f").c_str(),
+                 strprintf("%+.1f%%", 100 * rel_event / std::sqrt(run.dt_ms)).c_str(), pm(e.cv, "%.4f").c_str(),
                  pm(e.cv_vs_event, "%+.4f").c_str());
     }
     out += "  (rel/sqrt(dt): relative error vs event over sqrt(dt/ms); constant down the column = a sqrt(dt) law)\n";
     out += "\n  fitted order p of |rate error| ∝ dt^p (weighted least squares of ln|error| on ln dt):\n";
     for (const OrderFit& f : r.fits) {
       if (f.population != p) continue;
-      out += fmt("    %-6s vs %-7s p = %s  over %zu dt  -> %s\n", f.engine.c_str(), f.reference.c_str(),
-                 std::isfinite(f.fit.slope) ? fmt("%.3f ± %.3f", f.fit.slope, f.fit.slope_se).c_str() : "-", f.fit.n,
+      out += strprintf("    %-6s vs %-7s p = %s  over %zu dt  -> %s\n", f.engine.c_str(), f.reference.c_str(),
+                 std::isfinite(f.fit.slope) ? strprintf("%.3f ± %.3f", f.fit.slope, f.fit.slope_se).c_str() : "-", f.fit.n,
                  order_reading(f.fit).c_str());
     }
     if (!th.white_noise_only)
