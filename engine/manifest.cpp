@@ -84,19 +84,23 @@ nlohmann::json make_manifest(const Network& net, const RunStats& stats, const Ru
   return m;
 }
 
-void write_manifest(const std::string& dir, const nlohmann::json& manifest) {
-  const std::string path = dir + "/manifest.json";
+void write_json_file(const std::string& dir, const std::string& name, const nlohmann::json& json) {
+  const std::string path = dir + "/" + name;
   const std::string tmp = path + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "w");
   if (!f) throw Error(path + ": cannot create: " + std::strerror(errno), Error::Kind::Runtime);
-  const std::string text = manifest.dump(2) + "\n";
-  // Synced before the rename, so after a power loss the manifest is the old one or the new one.
+  const std::string text = json.dump(2) + "\n";
+  // Synced before the rename, so after a power loss the file is the old one or the new one.
   const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0 &&
                   (::fsync(fileno(f)) == 0 || errno == EINVAL);
   const int err = errno;
   std::fclose(f);
   if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0)
     throw Error(path + ": write failed: " + std::strerror(ok ? errno : err), Error::Kind::Runtime);
+}
+
+void write_manifest(const std::string& dir, const nlohmann::json& manifest) {
+  write_json_file(dir, "manifest.json", manifest);
 }
 
 }  // namespace spikeq

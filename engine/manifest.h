@@ -28,6 +28,9 @@ nlohmann::json make_manifest(const Network& net, const RunStats& stats, const Ru
 // never sees half a manifest. Throws Error (Runtime) on failure.
 void write_manifest(const std::string& dir, const nlohmann::json& manifest);
 
+// Writes DIR/NAME the same way (temporary file, fsync, rename): trials.json, sweep.json.
+void write_json_file(const std::string& dir, const std::string& name, const nlohmann::json& json);
+
 std::string utc_now_iso8601();
 
 }  // namespace spikeq

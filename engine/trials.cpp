@@ -292,18 +292,4 @@ nlohmann::json trials_json(const BatchPoint& point, const PointResult& result, c
   return j;
 }
 
-void write_json_file(const std::string& dir, const std::string& name, const nlohmann::json& json) {
-  const std::string path = dir + "/" + name;
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "w");
-  if (!f) throw Error(path + ": cannot create: " + std::strerror(errno), Error::Kind::Runtime);
-  const std::string text = json.dump(2) + "\n";
-  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0 &&
-                  (::fsync(fileno(f)) == 0 || errno == EINVAL);
-  const int err = errno;
-  std::fclose(f);
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0)
-    throw Error(path + ": write failed: " + std::strerror(ok ? errno : err), Error::Kind::Runtime);
-}
-
 }  // namespace spikeq

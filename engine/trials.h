@@ -35,6 +35,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/manifest.h"  // write_json_file
 #include "engine/analysis_summary.h"
 #include "engine/event_driver.h"
 #include "engine/progress.h"
@@ -100,7 +101,5 @@ std::string point_dir_name(std::size_t point);    // "point-0012"
 // summary, and the aggregate across trials.
 nlohmann::json trials_json(const BatchPoint& point, const PointResult& result, const BatchResult& batch,
                            const BatchOptions& options);
-// Writes `json` to DIR/NAME atomically (temporary file, synced, renamed).
-void write_json_file(const std::string& dir, const std::string& name, const nlohmann::json& json);
 
 }  // namespace spikeq
