@@ -22,41 +22,14 @@
 #include <cmath>
 #include <cstdio>
 
+#include "reduced_brunel.h"
 #include "engine/theory.h"
 #include "tests/stats/stats_util.h"
 
 namespace spikeq::stats {
 namespace {
 
-const char* kBrunelReduced = R"pb(
-name: "stats_brunel_reduced"
-duration_ms: 1200
-seed: 29
-populations { name: "ext" size: 1 poisson { rate_hz: 10000 } }
-populations {
-  name: "exc"
-  size: 4000
-  lif {
-    tau_m_ms: 20 e_l_mv: 0 v_th_mv: 20 v_reset_mv: 10 t_ref_ms: 2
-    v_init { uniform { low_mv: 0 high_mv: 20 } }
-  }
-}
-populations {
-  name: "inh"
-  size: 1000
-  lif {
-    tau_m_ms: 20 e_l_mv: 0 v_th_mv: 20 v_reset_mv: 10 t_ref_ms: 2
-    v_init { uniform { low_mv: 0 high_mv: 20 } }
-  }
-}
-projections { name: "ext_exc" source: "ext" target: "exc" all_to_all {} weight_mv: 0.2 }
-projections { name: "ext_inh" source: "ext" target: "inh" all_to_all {} weight_mv: 0.2 }
-projections { name: "ee" source: "exc" target: "exc" fixed_indegree { indegree: 400 } weight_mv: 0.2 delay_ms: 1.5 }
-projections { name: "ei" source: "exc" target: "inh" fixed_indegree { indegree: 400 } weight_mv: 0.2 delay_ms: 1.5 }
-projections { name: "ie" source: "inh" target: "exc" fixed_indegree { indegree: 100 } weight_mv: -1.0 delay_ms: 1.5 }
-projections { name: "ii" source: "inh" target: "inh" fixed_indegree { indegree: 100 } weight_mv: -1.0 delay_ms: 1.5 }
-recording { spikes_from: "exc" spikes_from: "inh" }
-)pb";
+const std::string kBrunelReduced = test::reduced_brunel_netdef("stats_brunel_reduced", 29, R"pb(populations { name: "ext" size: 1 poisson { rate_hz: 10000 } })pb");
 
 }  // namespace
 

@@ -27,40 +27,13 @@
 #include <cmath>
 #include <cstdio>
 
+#include "reduced_brunel.h"
 #include "tests/stats/test_stepped_util.h"
 
 namespace spikeq::stats {
 namespace {
 
-const char* kBrunelStepped = R"pb(
-name: "stats_brunel_stepped"
-duration_ms: 1200
-seed: 45
-populations { name: "ext" size: 400 poisson { rate_hz: 25 } }
-populations {
-  name: "exc"
-  size: 4000
-  lif {
-    tau_m_ms: 20 e_l_mv: 0 v_th_mv: 20 v_reset_mv: 10 t_ref_ms: 2
-    v_init { uniform { low_mv: 0 high_mv: 20 } }
-  }
-}
-populations {
-  name: "inh"
-  size: 1000
-  lif {
-    tau_m_ms: 20 e_l_mv: 0 v_th_mv: 20 v_reset_mv: 10 t_ref_ms: 2
-    v_init { uniform { low_mv: 0 high_mv: 20 } }
-  }
-}
-projections { name: "ext_exc" source: "ext" target: "exc" all_to_all {} weight_mv: 0.2 }
-projections { name: "ext_inh" source: "ext" target: "inh" all_to_all {} weight_mv: 0.2 }
-projections { name: "ee" source: "exc" target: "exc" fixed_indegree { indegree: 400 } weight_mv: 0.2 delay_ms: 1.5 }
-projections { name: "ei" source: "exc" target: "inh" fixed_indegree { indegree: 400 } weight_mv: 0.2 delay_ms: 1.5 }
-projections { name: "ie" source: "inh" target: "exc" fixed_indegree { indegree: 100 } weight_mv: -1.0 delay_ms: 1.5 }
-projections { name: "ii" source: "inh" target: "inh" fixed_indegree { indegree: 100 } weight_mv: -1.0 delay_ms: 1.5 }
-recording { spikes_from: "exc" spikes_from: "inh" }
-)pb";
+const std::string kBrunelStepped = test::reduced_brunel_netdef("stats_brunel_stepped", 45, R"pb(populations { name: "ext" size: 400 poisson { rate_hz: 25 } })pb");
 
 Moments binned_rate(const RunOutput& out, std::size_t pop) {
   constexpr double kSkipMs = 200, kBinMs = 100;
