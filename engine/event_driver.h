@@ -15,11 +15,28 @@
 // and MPI ranks; here it also bounds how long spikes wait before being sorted
 // and handed to the sink.
 //
-// Tie-breaks (all deterministic): deliveries by (time, source, group); within a
-// node, internal events strictly earlier than a delivery go first, an internal
-// event at exactly the delivery time goes after it; among a node's internal
-// events at one time: input trains in projection order, then the predicted
-// crossing, then probe samples in probe order.
+// Simultaneous pulses (physics.md §3, "Simultaneous pulses"). Everything that
+// reaches a node at one instant t is one jump of the summed weight, followed by
+// one threshold test: the pulses of every delivery with time t (any sources, any
+// delay groups, a target listed twice in one group) and the node's input-train
+// arrivals at exactly t. A refractory node drops the whole sum; a node fires at
+// most once at t (t_ref = 0 still makes it refractory at t itself).
+// How: the deliveries of an instant are popped together. One delivery whose
+// targets are distinct (the common case) is fanned out as it is. Otherwise the
+// targets hit more than once are found first (one mark byte per node), their
+// pulses are counted per projection, and each takes, after the others, the jump
+//   sum over the projections into its population, in netdef order, of count x weight.
+// So a jump depends on which pulses arrived, never on the order the deliveries
+// were popped in (node numbering), and a lone pulse is exactly its weight. Input
+// trains arriving at t add their weights in projection order.
+//
+// Order of one node's events at one instant t: (1) a predicted crossing at t fires
+// the node (V reached theta from below at t); (2) the pulses of t make one jump,
+// dropped if the node is refractory; (3) probe samples at t see V(t+). Events
+// strictly earlier than t go first, in time order. Deliveries are popped by
+// (time, source, group); the order in which targets are visited within an
+// instant cannot change the result, since a spike at t reaches nobody before
+// t + d_min.
 #pragma once
 
 #include <atomic>
@@ -97,13 +114,37 @@ class EventDriver {
   };
 
   void init_state();
+  void init_pulse_counts();
   void run_epoch(double t_end, bool last);
   void emit_source_spikes(double t_end);
-  void deliver(const Delivery& d);
+
+  // Delivery of one instant's spikes (see "Simultaneous pulses" above).
+  static constexpr std::uint64_t kPrefetchAhead = 8;  // targets fetched ahead in fan-out loops
+  static constexpr std::uint8_t kUnmarked = 0, kSeen = 1, kSeveral = 2;  // instant_marks_
+  struct ScaleCache;
+  void deliver_single(const Delivery& d);
+  void deliver_coincident(double t);
+  void prefetch_row(const Delivery& d) const;
+  void mark_targets(const Delivery& d);
+  void start_counting(NodeId n);
+  // LastUnmarked: d is the instant's last delivery and its targets were not
+  // marked (they cannot repeat), so a kSeen target is found hit twice here.
+  template <bool LastUnmarked>
+  void take_pulses(const Delivery& d, double t, ScaleCache& cache);
+  // n's pulses at instant t, after its events before t: `recurrent_mv` (the sum
+  // of the deliveries' weights) plus its own input-train arrivals at exactly t.
+  // Inlined into the delivery loops (a call per pulse is measurable there).
+  [[gnu::always_inline]] void receive(NodeId n, double t, double recurrent_mv, const PopulationModel& pm,
+                                      double scale);
+  [[gnu::always_inline]] void receive(NodeId n, double t, double recurrent_mv, const ScaleCache& cache);
+  // At instant t (n's next own event): a crossing fires n, and the summed weight
+  // of the input trains arriving at t is returned (the trains move on).
+  double own_pulses_at(NodeId n, double t);
   void advance(NodeId n, double t_until);
   void sample_probe(NodeId n, std::uint32_t probe_cursor, double t);
-  // `scale` is e^((t - base)/tau) of n's population when it is scaled (else unused).
-  void pulse(NodeId n, double t, double w_mv, const PopulationModel& pm, double scale);
+  // One jump of w_mv at t and one threshold test. `scale` is e^((t - base)/tau)
+  // of n's population when it is scaled (else unused).
+  [[gnu::always_inline]] void pulse(NodeId n, double t, double w_mv, const PopulationModel& pm, double scale);
   void propagate(NodeId n, double t);
   double voltage_at(NodeId n, double t);
   double scale_at(const PopulationModel& pm, double t) const;
@@ -126,6 +167,9 @@ class EventDriver {
   std::vector<Membrane> membrane_;        // indexed by global node id (LIF nodes)
   std::vector<double> crossing_ms_;       // predicted crossing (drift above threshold)
   std::vector<std::uint32_t> train_begin_;  // node -> its InputTrains [begin, begin+1)
+  // No crossings, no probes, at most one train per node: a train's next arrival is
+  // its node's next own event, with no scan (refresh_next_internal) needed.
+  bool one_train_only_ = false;
   std::vector<InputTrain> trains_;
   std::vector<std::uint32_t> probe_begin_;
   std::vector<ProbeCursor> probes_;
@@ -135,6 +179,17 @@ class EventDriver {
   std::vector<double> weight_mv_;         // per projection
 
   DeliveryQueue queue_;
+  double epoch_end_ms_ = 0;  // end of the epoch being run: no LIF spike is delivered before it
+  std::vector<Delivery> instant_;  // the deliveries popped for one instant
+  // Pulse counts of one instant (deliver_coincident): per node, one per slot,
+  // valid for the nodes in touched_ (the targets hit more than once), which are
+  // zeroed when first found so. Every mark is kUnmarked between instants.
+  std::vector<std::uint32_t> projection_slot_;  // per projection: its slot in the target population
+  std::vector<std::uint32_t> slot_projection_;  // per population and slot: the projection
+  std::vector<std::uint32_t> pulse_counts_;
+  std::uint32_t slots_ = 0;
+  std::vector<std::uint8_t> instant_marks_;  // per node: kSeen (hit once so far), kSeveral
+  std::vector<NodeId> touched_;  // targets hit more than once in this instant
   std::vector<SpikeRecord> epoch_spikes_;
   std::vector<VoltageSample> epoch_samples_;
   RunStats stats_;

@@ -132,14 +132,18 @@ Network::Network(const NetworkSpec& spec, std::uint64_t connectivity_trial)
   // Group boundaries: rows are ordered by delay group, so each group is a run.
   group_end_.assign(group_count, 0);
   for (std::size_t i = 0; i < populations_.size(); ++i) {
-    const PopulationTable& pop = populations_[i];
+    PopulationTable& pop = populations_[i];
     const std::size_t groups = pop.group_delays_ms.size();
+    pop.group_targets_distinct.assign(groups, true);
     for (NodeId n = pop.first; n < pop.first + pop.size; ++n) {
       std::uint64_t e = row_start[n];
       for (std::size_t g = 0; g < groups; ++g) {
+        const std::uint64_t begin = e;
         while (e < row_start[n + 1] && projections_[props[e].projection].delivers_spikes &&
-               projections_[props[e].projection].delay_group == g)
+               projections_[props[e].projection].delay_group == g) {
+          if (e > begin && sorted[e].second <= sorted[e - 1].second) pop.group_targets_distinct[g] = false;
           ++e;
+        }
         group_end_[pop.group_base + (n - pop.first) * groups + g] = e;
       }
     }

@@ -50,6 +50,11 @@ struct PopulationTable {
   NodeId first = 0;  // global id of node 0
   NodeId size = 0;
   std::vector<double> group_delays_ms;  // distinct delays of spike-delivering projections
+  // Per delay group: every node's group lists each target at most once (strictly
+  // ascending targets). False when a projection allows multapses, or when two
+  // projections of the group reach one target population: then a single spike can
+  // bring one target several pulses at once, which must be summed.
+  std::vector<bool> group_targets_distinct;
   std::uint64_t group_base = 0;  // offset of node `first`'s groups in Network::group_end
 };
 
