@@ -245,4 +245,20 @@ LinearFit weighted_linear_fit(std::span<const double> x, std::span<const double>
   return f;
 }
 
+double coincident_fraction(std::span<const double> times, std::span<const double> network_times) {
+  if (times.empty()) return kNaN;
+  std::size_t shared = 0;
+  std::size_t j = 0;  // network_times[j] is the first >= the current time
+  for (std::size_t i = 0; i < times.size();) {
+    const double t = times[i];
+    std::size_t same = 0;  // spikes of the population at t
+    while (i < times.size() && times[i] == t) ++i, ++same;
+    while (j < network_times.size() && network_times[j] < t) ++j;
+    std::size_t k = j;
+    while (k < network_times.size() && network_times[k] == t) ++k;
+    if (k - j > 1) shared += same;
+  }
+  return static_cast<double>(shared) / static_cast<double>(times.size());
+}
+
 }  // namespace spikeq::analysis

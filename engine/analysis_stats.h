@@ -61,6 +61,14 @@ Estimate fano_factor(const std::vector<std::vector<double>>& counts);
 // (sqrt(sum (y_i - R x_i)^2 / (n (n-1))) / mean x).
 Estimate ratio_of_means(std::span<const double> y, std::span<const double> x);
 
+// Fraction of the spikes `times` (one population's, ascending) whose exact time is
+// shared by another spike of `network_times` (every recorded spike of the run,
+// the population's own included; ascending). An exact, event-driven asynchronous
+// network has some — one pulse can lift two neurons over threshold together —
+// while ~1 means lock-step volleys; on a time grid every spike shares its step.
+// NaN when `times` is empty.
+double coincident_fraction(std::span<const double> times, std::span<const double> network_times);
+
 // Kolmogorov's limiting law: P(K > lambda), K = sup |Brownian bridge|.
 // Alternating series 2 sum (-1)^(k-1) exp(-2 k^2 lambda^2) for lambda >= 1, its
 // Jacobi-transformed form 1 - sqrt(2 pi)/lambda sum exp(-(2k-1)^2 pi^2/(8 lambda^2))

@@ -149,6 +149,20 @@ void summarize_voltages(const PopulationVoltages& pv, double from, double to, Po
   if (avg.size() >= 2 && mean_node_var > 0) s.chi.value = std::sqrt(moments(avg).var / mean_node_var);
 }
 
+// Spike times of the given populations in (from, to], merged, ascending.
+std::vector<double> times_in(std::span<const PopulationSpikes> populations, double from, double to) {
+  std::vector<double> out;
+  for (const PopulationSpikes& pop : populations) {
+    if (!pop.recorded) continue;
+    const auto begin = std::upper_bound(pop.times_ms.begin(), pop.times_ms.end(), from);
+    const auto end = std::upper_bound(begin, pop.times_ms.end(), to);
+    const std::size_t mid = out.size();
+    out.insert(out.end(), begin, end);
+    std::inplace_merge(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(mid), out.end());
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<double> pooled_isis(const PopulationSpikes& pop, double from_ms, double to_ms) {
@@ -174,6 +188,7 @@ RunSummary summarize(const RecordedRun& run, const SummaryOptions& opt) {
   if (!(s.to_ms > s.from_ms))
     throw Error("observation interval (" + std::to_string(s.from_ms) + ", " + std::to_string(s.to_ms) +
                 "] ms is empty (the run reached " + std::to_string(run.simulated_ms) + " ms)");
+  const std::vector<double> network_times = times_in(run.populations, s.from_ms, s.to_ms);
   for (std::size_t i = 0; i < run.populations.size(); ++i) {
     const PopulationSpikes& pop = run.populations[i];
     PopulationSummary p;
@@ -181,7 +196,14 @@ RunSummary summarize(const RecordedRun& run, const SummaryOptions& opt) {
     p.lif = pop.lif;
     p.size = pop.size;
     p.recorded = pop.recorded;
-    if (pop.recorded && pop.size > 0) summarize_spikes(pop, opt, s.from_ms, s.to_ms, p);
+    if (pop.recorded && pop.size > 0) {
+      summarize_spikes(pop, opt, s.from_ms, s.to_ms, p);
+      const std::vector<double> own = times_in(std::span(&pop, 1), s.from_ms, s.to_ms);
+      auto fraction_of = [&](std::size_t a, std::size_t b) {
+        return coincident_fraction(std::span<const double>(own).subspan(a, b - a), network_times);
+      };
+      p.coincident_fraction = {coincident_fraction(own, network_times), block_se(own.size(), fraction_of)};
+    }
     if (i < run.voltages.size() && !run.voltages[i].empty()) summarize_voltages(run.voltages[i], s.from_ms, s.to_ms, p);
     s.populations.push_back(std::move(p));
   }
@@ -222,6 +244,7 @@ RunSummary aggregate(const std::vector<RunSummary>& trials) {
     s.isi_mean_raw_ms = across(p, [](const PopulationSummary& q) { return q.isi_mean_raw_ms; }).value;
     s.cv_isi_raw = across(p, [](const PopulationSummary& q) { return q.cv_isi_raw; }).value;
     s.synchrony = across(p, [](const PopulationSummary& q) { return q.synchrony.value; });
+    s.coincident_fraction = across(p, [](const PopulationSummary& q) { return q.coincident_fraction.value; });
     s.chi = across(p, [](const PopulationSummary& q) { return q.chi.value; });
     s.v_mean_mv = across(p, [](const PopulationSummary& q) { return q.v_mean_mv.value; });
     s.v_var_mv2 = across(p, [](const PopulationSummary& q) { return q.v_var_mv2.value; });
@@ -257,6 +280,8 @@ nlohmann::json population_json(const PopulationSummary& p) {
           {"fano", fano},
           {"synchrony", json_number(p.synchrony.value)},
           {"synchrony_se", json_number(p.synchrony.se)},
+          {"coincident_fraction", json_number(p.coincident_fraction.value)},
+          {"coincident_fraction_se", json_number(p.coincident_fraction.se)},
           {"chi", json_number(p.chi.value)},
           {"chi_se", json_number(p.chi.se)},
           {"v_samples", p.v_samples},

@@ -60,6 +60,11 @@ struct PopulationSummary {
   // Var/mean of the population's spike count in sync_bin_ms bins: 1 for
   // independent Poisson neurons, ~N for fully synchronous ones. SE from 10 blocks.
   Estimate synchrony;
+  // Fraction of the population's spikes whose exact time is shared by another
+  // recorded spike of the run (analysis::coincident_fraction): a lock-step
+  // detector for event-driven runs (~1 in volleys; 1 on any time grid). SE from
+  // 10 blocks of consecutive spikes.
+  Estimate coincident_fraction;
   // Golomb's chi = sqrt(Var_t <V>_nodes / <Var_t V_i>_nodes) from voltage probes
   // (>= 2 nodes): ~1/sqrt(N) asynchronous, 1 fully synchronous. NaN without probes.
   Estimate chi;
@@ -94,7 +99,8 @@ std::vector<double> pooled_isis(const PopulationSpikes& pop, double from_ms, dou
 
 // JSON keys per population: name, model, size, recorded, spike_count, rate_hz,
 // rate_sem_hz, isi_count, isi_mean_ms, isi_mean_sem_ms, cv_isi, cv_isi_se,
-// isi_mean_raw_ms, cv_isi_raw, fano [{window_ms, windows, fano, fano_se}], synchrony, synchrony_se, chi,
+// isi_mean_raw_ms, cv_isi_raw, fano [{window_ms, windows, fano, fano_se}], synchrony, synchrony_se,
+// coincident_fraction, coincident_fraction_se, chi,
 // chi_se, v_samples, v_nodes, v_mean_mv, v_mean_sem_mv, v_var_mv2,
 // v_var_sem_mv2; NaN is null. Top level: name, mode, dt_ms, integrator, seed,
 // from_ms, to_ms, trials, sync_bin_ms, populations.

@@ -68,7 +68,7 @@ std::string sweep_tsv(const std::vector<SweepSpec>& sweeps, const std::vector<Ba
     if (spec.recording.spikes_from[i]) pops.push_back(i);
   for (std::size_t i : pops) {
     const std::string& name = spec.populations[i].name;
-    for (const char* stat : {"rate_hz", "rate_sem_hz", "cv_isi", "synchrony"}) out += "\t" + name + "." + stat;
+    for (const char* stat : {"rate_hz", "rate_sem_hz", "cv_isi", "synchrony", "coincident_fraction"}) out += "\t" + name + "." + stat;
     for (double w : options.fano_windows_ms) out += "\t" + name + "." + window_name(w);
     if (probed(spec, i)) out += "\t" + name + ".chi";
   }
@@ -84,6 +84,7 @@ std::string sweep_tsv(const std::vector<SweepSpec>& sweeps, const std::vector<Ba
       cell(s ? s->rate_hz.se : 0);
       cell(s ? s->cv_isi.value : 0);
       cell(s ? s->synchrony.value : 0);
+      cell(s ? s->coincident_fraction.value : 0);
       for (double w : options.fano_windows_ms) {
         double f = analysis::kNaN;
         if (s)

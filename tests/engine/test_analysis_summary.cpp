@@ -188,3 +188,31 @@ populations { name: "b" size: 10 poisson { rate_hz: 5 } }
   CHECK(tp[0].trial_dirs[0] == trials / "trial-0000");
   CHECK_THROWS_AS(discover_runs(dir / "nonexistent"), Error);
 }
+
+TEST_CASE("coincident fraction: spikes sharing their exact time with another spike of the run", "[analysis]") {
+  // Population "p": 100, 200, 300, 400 (node 0), 500 (node 1); population "q" fires
+  // at 200 and 500.5, and twice at 700 (two nodes). In p, 200 is shared (with q);
+  // in q, 200 (with p) and both spikes at 700 (with each other): p 1/5, q 3/4.
+  RecordedRun run = synthetic();
+  PopulationSpikes q;
+  q.name = "q";
+  q.size = 2;
+  q.lif = true;
+  q.recorded = true;
+  q.times_ms = {200, 500.5, 700, 700};
+  q.node_ids = {0, 0, 0, 1};
+  run.populations.push_back(q);
+  const RunSummary s = summarize(run, SummaryOptions{});
+  CHECK(s.populations[0].coincident_fraction.value == Approx(1.0 / 5));
+  CHECK(s.populations[1].coincident_fraction.value == Approx(3.0 / 4));
+  // The interval (250, 1000] leaves p with no shared time and q with the pair at 700.
+  SummaryOptions later;
+  later.from_ms = 250;
+  const RunSummary t = summarize(run, later);
+  CHECK(t.populations[0].coincident_fraction.value == 0.0);
+  CHECK(t.populations[1].coincident_fraction.value == Approx(2.0 / 3));
+  // The estimator itself: a time is shared when it occurs twice in the network list.
+  const std::vector<double> own = {1, 2, 2, 3}, network = {1, 2, 2, 3, 3};
+  CHECK(coincident_fraction(own, network) == Approx(0.75));
+  CHECK(std::isnan(coincident_fraction({}, network)));
+}

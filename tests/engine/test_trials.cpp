@@ -234,7 +234,7 @@ TEST_CASE("sweeps: sweep.tsv has the layout of the phase plot", "[sweep]") {
   const BatchResult r = run_batch(points, o);
   const std::string tsv = sweep_tsv(sweeps, points, r, o.summary);
   const std::string header = tsv.substr(0, tsv.find('\n'));
-  CHECK(header.rfind("point\tie_weight_mv\texc.rate_hz\texc.rate_sem_hz\texc.cv_isi\texc.synchrony\texc.fano_10ms", 0) == 0);
+  CHECK(header.rfind("point\tie_weight_mv\texc.rate_hz\texc.rate_sem_hz\texc.cv_isi\texc.synchrony\texc.coincident_fraction\texc.fano_10ms", 0) == 0);
   CHECK(header.find("inh.synchrony") != std::string::npos);
   CHECK(tsv.find("\n0\t-0.5\t") != std::string::npos);
   CHECK(tsv.find("\n1\t-1.5\t") != std::string::npos);

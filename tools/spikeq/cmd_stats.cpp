@@ -58,6 +58,10 @@ void print_summary(const analysis::RunSummary& s, const std::string& label) {
         std::printf("%s%g ms: %s", i ? " | " : " ", p.fano[i].window_ms, pm(p.fano[i].fano).c_str());
       std::printf("\n  %-12s %s (Var/mean of the population count in %g ms bins; 1 = independent Poisson)\n",
                   "synchrony", pm(p.synchrony).c_str(), s.sync_bin_ms);
+      std::printf("  %-12s %s of the spikes share their exact time with another spike%s\n", "coincident",
+                  pm(p.coincident_fraction).c_str(),
+                  s.mode == "stepped" ? " (on a time grid every spike shares its step)"
+                                      : " (~1: lock-step volleys)");
     } else {
       std::printf(": spikes not recorded\n");
     }
