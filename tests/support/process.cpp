@@ -2,10 +2,14 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -65,6 +69,38 @@ ProcessResult run_process(const std::vector<std::string>& argv) {
   r.stdout_text = read_file(dir / "out");
   r.stderr_text = read_file(dir / "err");
   return r;
+}
+
+ProcessResult run_bounded(const std::vector<std::string>& argv, double timeout_s) {
+  TempDir dir;
+  const auto start = std::chrono::steady_clock::now();
+  const pid_t pid = start_process(argv, dir / "out", dir / "err");
+  ProcessResult r;
+  int status = 0;
+  rusage usage{};
+  for (;;) {
+    const pid_t done = wait4(pid, &status, WNOHANG, &usage);
+    if (done == pid) break;
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (elapsed > timeout_s && !r.timed_out) {
+      kill(pid, SIGKILL);
+      r.timed_out = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.peak_rss_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) r.term_signal = WTERMSIG(status);
+  r.stdout_text = read_file(dir / "out");
+  r.stderr_text = read_file(dir / "err");
+  return r;
+}
+
+std::string one_line(const ProcessResult& r) {
+  const std::string& e = r.stderr_text;
+  if (e.empty() || e.back() != '\n' || e.find('\n') != e.size() - 1) return "";
+  return e.substr(0, e.size() - 1);
 }
 
 }  // namespace spikeq::test
