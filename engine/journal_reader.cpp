@@ -121,8 +121,10 @@ class JournalScanner {
     const std::uint64_t size = file_.size();
     const std::uint32_t magic = journal::kBlockMagic;
     const std::string_view key(reinterpret_cast<const char*>(&magic), sizeof magic);
-    std::vector<char> window(std::size_t{1} << 20);
     journal::BlockHeader h{};
+    if (from + sizeof h > size) return std::nullopt;
+    constexpr std::size_t kWindow = std::size_t{1} << 20;
+    std::vector<char> window(static_cast<std::size_t>(std::min<std::uint64_t>(kWindow, size - from)));
     for (std::uint64_t at = from; at + sizeof h <= size;) {
       const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(window.size(), size - at));
       if (!file_.read_at(at, window.data(), n)) break;
@@ -140,7 +142,7 @@ class JournalScanner {
         budget_ -= cost;
         if (intact_at(candidate, h)) return candidate;
       }
-      if (n < window.size()) break;
+      if (at + n >= size) break;
       at += n - (sizeof magic - 1);  // a magic may straddle two windows
     }
     return std::nullopt;

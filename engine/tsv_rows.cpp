@@ -46,26 +46,32 @@ class LineReader {
  public:
   enum class Status { Line, End, TooLong };
 
-  explicit LineReader(const std::string& path) : path_(path), f_(open_file(path, "rb")), buf_(std::size_t{1} << 20) {}
+  explicit LineReader(const std::string& path) : path_(path), f_(open_file(path, "rb")) {
+    // Room for one whole line (the limit) and up to 1 MiB of lines; not zeroed.
+    std::error_code ec;
+    const std::uintmax_t file = std::filesystem::file_size(path, ec);
+    size_ = std::max<std::size_t>(2 * kMaxLineBytes + 2, ec ? kBuffer : std::min<std::uintmax_t>(kBuffer, file + 1));
+    buf_.reset(new char[size_]);
+  }
 
   // The next line (without its newline; valid until the next call), or End (then
   // torn_bytes() is what follows the last newline), or TooLong.
   Status next(std::string_view& line) {
     for (;;) {
       if (skipping_) {  // the rest of a line too long to return
-        const char* nl = static_cast<const char*>(std::memchr(buf_.data() + begin_, '\n', end_ - begin_));
+        const char* nl = static_cast<const char*>(std::memchr(buf_.get() + begin_, '\n', end_ - begin_));
         if (nl) {
-          begin_ = static_cast<std::size_t>(nl - buf_.data()) + 1;
+          begin_ = static_cast<std::size_t>(nl - buf_.get()) + 1;
           skipping_ = false;
           continue;
         }
         begin_ = end_;
       }
-      const char* nl = static_cast<const char*>(std::memchr(buf_.data() + begin_, '\n', end_ - begin_));
+      const char* nl = static_cast<const char*>(std::memchr(buf_.get() + begin_, '\n', end_ - begin_));
       if (nl) {
-        const std::size_t length = static_cast<std::size_t>(nl - (buf_.data() + begin_));
+        const std::size_t length = static_cast<std::size_t>(nl - (buf_.get() + begin_));
         if (length > kMaxLineBytes) return too_long();
-        line = std::string_view(buf_.data() + begin_, length);
+        line = std::string_view(buf_.get() + begin_, length);
         offset_ = base_ + begin_;
         ++number_;
         begin_ += length + 1;
@@ -73,11 +79,11 @@ class LineReader {
       }
       if (end_ - begin_ > kMaxLineBytes) return too_long();
       // Move the partial line to the front and read more.
-      std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+      std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
       base_ += begin_;
       end_ -= begin_;
       begin_ = 0;
-      const std::size_t n = std::fread(buf_.data() + end_, 1, buf_.size() - end_, f_.get());
+      const std::size_t n = std::fread(buf_.get() + end_, 1, size_ - end_, f_.get());
       if (n == 0) {
         if (std::ferror(f_.get())) throw Error(path_ + ": cannot read: " + std::strerror(errno));
         offset_ = base_;
@@ -100,9 +106,11 @@ class LineReader {
     return Status::TooLong;
   }
 
+  static constexpr std::size_t kBuffer = std::size_t{1} << 20;
   std::string path_;
   File f_;
-  std::vector<char> buf_;
+  std::unique_ptr<char[]> buf_;
+  std::size_t size_ = 0;
   std::size_t begin_ = 0, end_ = 0;  // unread bytes in buf_
   std::uint64_t base_ = 0;           // file offset of buf_[0]
   std::uint64_t offset_ = 0, number_ = 0, torn_ = 0;
