@@ -22,6 +22,7 @@
 #include "engine/trials.h"
 #include "netdefs/error.h"
 #include "netdefs/loader.h"
+#include "netdefs/sweep_points.h"
 
 namespace spikeq {
 namespace fs = std::filesystem;
@@ -239,44 +240,54 @@ std::optional<SweepDefinition> sweeps_from_index(const nlohmann::json& index) {
   }
 }
 
-// The sweep's definition from the netdef the manifests name, if its sweeps give
-// exactly the points' netdefs (not when the sweep came from --sweep flags, or
-// the file changed since).
-std::optional<SweepDefinition> sweeps_from_netdef(const std::string& root, const std::vector<PointState>& points,
-                                                  std::string& why) {
+// The sweep's definition from the netdef file the manifests name, if it gives
+// exactly the points' netdefs: point q's netdef (which holds every --set of the
+// run) moved to point p's values must be point p's netdef, for every point that
+// ran. Not so when the sweep came from --sweep flags, or the file changed since.
+std::optional<SweepDefinition> sweeps_from_netdef(const std::vector<PointState>& points, std::string& why) {
   std::string netdef;
-  for (const PointState& p : points)
+  const PointState* base = nullptr;
+  for (const PointState& p : points) {
     for (const auto& [k, m] : p.manifests)
       if (netdef.empty()) netdef = field<std::string>(m, "netdef_path", "");
+    if (!base && p.spec) base = &p;
+  }
   if (netdef.empty() || !exists(netdef)) {
     why = "no sweep.json, and the netdef \"" + netdef + "\" the manifests name is not there";
     return std::nullopt;
   }
+  if (!base) {
+    why = "no sweep.json, and no point's manifest holds a netdef that loads";
+    return std::nullopt;
+  }
   try {
-    const NetworkSpec base = load_netdef_file(netdef);
-    if (base.sweeps.empty()) {
+    const NetworkSpec file = load_netdef_file(netdef);
+    if (file.sweeps.empty()) {
       why = "no sweep.json, and " + netdef + " has no sweep (it was given by --sweep flags)";
       return std::nullopt;
     }
-    const std::vector<BatchPoint> expected = sweep_points(base, base.sweeps, root, netdef);
-    if (expected.size() < points.size()) {
-      why = "no sweep.json, and " + netdef + "'s sweep has fewer points than the directory";
+    const std::size_t n = netdef::sweep_point_count(file.sweeps);
+    if (n < points.size() || n > netdef::kMaxSweepPoints) {
+      why = "no sweep.json, and " + netdef + "'s sweep does not have the directory's points";
       return std::nullopt;
     }
-    SweepDefinition def{base.sweeps, {}};
-    for (std::size_t p = 0; p < expected.size(); ++p) {
-      def.values.push_back(expected[p].values);
-      if (p < points.size())
-        for (const auto& [k, m] : points[p].manifests)
-          if (field<std::string>(m, "netdef_resolved", "") != expected[p].spec.resolved_text) {
-            why = "no sweep.json, and " + netdef + "'s sweep does not give point " + std::to_string(p) +
-                  "'s netdef (set by --sweep or --set flags, or the file changed)";
-            return std::nullopt;
-          }
+    SweepDefinition def{file.sweeps, {}};
+    for (std::size_t p = 0; p < n; ++p) {
+      def.values.push_back(netdef::sweep_point_values(file.sweeps, p));
+      if (p >= points.size()) continue;
+      for (const auto& [k, m] : points[p].manifests) {
+        const NetworkSpec moved = load_sweep_point(*base->spec, netdef::sweep_point_overrides(file.sweeps, p), netdef);
+        if (field<std::string>(m, "netdef_resolved", "") != moved.resolved_text) {
+          why = "no sweep.json, and " + netdef + "'s sweep does not give point " + std::to_string(p) +
+                "'s netdef (a sweep given by --sweep flags, or the file changed)";
+          return std::nullopt;
+        }
+        break;  // the trials of a point share its netdef
+      }
     }
     return def;
   } catch (const Error& e) {
-    why = std::string("no sweep.json, and the netdef does not load: ") + e.what();
+    why = std::string("no sweep.json, and the netdef does not give the points: ") + e.what();
     return std::nullopt;
   }
 }
@@ -285,7 +296,7 @@ void rebuild_sweep_indexes(const std::string& root, std::vector<PointState>& poi
                            const BatchOptions& options, TreeRecoverReport& report) {
   const std::optional<nlohmann::json> old = read_json(root + "/sweep.json");
   std::string why;
-  std::optional<SweepDefinition> def = old ? sweeps_from_index(*old) : sweeps_from_netdef(root, points, why);
+  std::optional<SweepDefinition> def = old ? sweeps_from_index(*old) : sweeps_from_netdef(points, why);
   if (old && !def) why = "sweep.json is unreadable";
   if (!def) {
     report.notes.push_back("sweep.json, sweep.tsv: not rebuilt: " + why);

@@ -66,24 +66,34 @@ class Run:
 
 # --- invariants -------------------------------------------------------------------
 
-def _check_times(path, where, t):
-    """`where` names the values: "/spikes/a/timestamps", "line", "record"."""
+def _dataset(where):
+    """Names value i of an HDF5 dataset or a journal: "/spikes/a/timestamps[17] = 2.5"."""
+    return lambda i, what, value: f"{where}[{i}] = {value}"
+
+
+def _lines(i, what, value):
+    """Names value i of a TSV file (row i is line i + 2): "line 19: time_ms 2.5"."""
+    return f"line {i + 2}: {what} {value}"
+
+
+def _check_times(path, name, t):
     bad = np.flatnonzero(~np.isfinite(t) | (t < 0))
     if bad.size:
-        raise SpikeqFileError(f"{path}: {where}[{bad[0]}] = {t[bad[0]]!r}: not a finite time >= 0")
+        i = bad[0]
+        raise SpikeqFileError(f"{path}: {name(i, 'time_ms', repr(t[i]))}: not a finite time >= 0")
     back = np.flatnonzero(np.diff(t) < 0)
     if back.size:
         i = back[0] + 1
-        raise SpikeqFileError(f"{path}: {where}[{i}] = {t[i]!r}: earlier than [{i - 1}] = {t[i - 1]!r} "
-                              "(the file is sorted by time)")
+        raise SpikeqFileError(f"{path}: {name(i, 'time_ms', repr(t[i]))}: earlier than the one before "
+                              f"({t[i - 1]!r}): the file is sorted by time")
 
 
-def _check_ids(path, where, ids, limits):
+def _check_ids(path, name, ids, limits):
     """ids (uint64) against per-row limits (uint64)."""
     bad = np.flatnonzero(ids >= limits) if ids.size else []
     if len(bad):
         i = bad[0]
-        raise SpikeqFileError(f"{path}: {where}[{i}] = {ids[i]}: not below the population size {limits[i]}")
+        raise SpikeqFileError(f"{path}: {name(i, 'node_id', ids[i])}: not below the population size {limits[i]}")
 
 
 def _layout_sizes(layout):
@@ -250,7 +260,7 @@ def read_journal(path, expected_layout=None, info=None):
     rows = np.frombuffer(_JournalScan(data, record_bytes, info).run(offset), dtype=dtype)
     info["records"] = rows.size
     sizes, probe_sizes = _layout_sizes(layout)
-    _check_times(path, "record", rows["time_ms"])
+    _check_times(path, _dataset("record"), rows["time_ms"])
     if kind == 1:
         index, limits, what = rows["population"].astype(np.int64), sizes, "population"
     else:
@@ -261,7 +271,7 @@ def read_journal(path, expected_layout=None, info=None):
     bad = np.flatnonzero(index >= len(limits))
     if bad.size:
         raise SpikeqFileError(f"{path}: record[{bad[0]}]: {what} {index[bad[0]]}: the layout has {len(limits)}")
-    _check_ids(path, "record", rows["node"].astype(np.uint64), np.asarray(limits, dtype=np.uint64)[index])
+    _check_ids(path, _dataset("record"), rows["node"].astype(np.uint64), np.asarray(limits, dtype=np.uint64)[index])
     return meta, rows
 
 
@@ -341,8 +351,8 @@ def _load_h5(run):
                 i = int(np.flatnonzero(raw < 0)[0])
                 raise SpikeqFileError(f"{path}: {where}/node_ids[{i}] = {raw[i]}: negative")
             ids = raw.astype(np.uint64)
-            _check_ids(path, where + "/node_ids", ids, np.full(ids.size, p["size"], dtype=np.uint64))
-            _check_times(path, where + "/timestamps", t)
+            _check_ids(path, _dataset(where + "/node_ids"), ids, np.full(ids.size, p["size"], dtype=np.uint64))
+            _check_times(path, _dataset(where + "/timestamps"), t)
             run.spikes[p["name"]] = (t, ids)
     path = os.path.join(run.path, "voltages.h5")
     if os.path.exists(path):
@@ -355,7 +365,7 @@ def _load_h5(run):
                 if v.shape != (t.shape[0], ids.shape[0]):
                     raise SpikeqFileError(f"{path}: /probes/{name}/v_mv: shape {v.shape}, expected "
                                           f"({t.shape[0]}, {ids.shape[0]})")
-                _check_times(path, f"/probes/{name}/time_ms", t)
+                _check_times(path, _dataset(f"/probes/{name}/time_ms"), t)
                 if not np.all(np.isfinite(v)):
                     raise SpikeqFileError(f"{path}: /probes/{name}/v_mv: a value that is not finite")
                 run.voltages[int(name)] = Probe(g.attrs["population"], ids, t, v)
@@ -408,8 +418,8 @@ def _load_tsv(run):
             raise SpikeqFileError(f"{path}: line {i + 2}: population {p!r}: not a population of this run")
     pop_index = np.array([index[p] for p in pops], dtype=np.int64)
     nodes, times = _numbers(path, nodes, "node_id", True), _numbers(path, times, "time_ms", False)
-    _check_ids(path, "line", nodes, sizes[pop_index])
-    _check_times(path, "line", times)
+    _check_ids(path, _lines, nodes, sizes[pop_index])
+    _check_times(path, _lines, times)
     _spikes_from_rows(run, populations, pop_index, times, nodes)
     path = os.path.join(run.path, "voltages.tsv")
     if os.path.exists(path):
@@ -423,8 +433,8 @@ def _load_tsv(run):
         probe_sizes = np.array([sizes[index[p["population"]]] for p in probes], dtype=np.uint64)
         nodes, times = _numbers(path, nodes, "node_id", True), _numbers(path, times, "time_ms", False)
         v = _numbers(path, v, "v_mv", False)
-        _check_ids(path, "line", nodes, probe_sizes[probe] if probe.size else np.zeros(0, dtype=np.uint64))
-        _check_times(path, "line", times)
+        _check_ids(path, _lines, nodes, probe_sizes[probe] if probe.size else np.zeros(0, dtype=np.uint64))
+        _check_times(path, _lines, times)
         if not np.all(np.isfinite(v)):
             raise SpikeqFileError(f"{path}: line {np.flatnonzero(~np.isfinite(v))[0] + 2}: v_mv: not a finite voltage")
         _voltages_from_rows(run, probe, nodes, times, v)
