@@ -5,6 +5,7 @@
 #include <limits>
 #include <exception>
 
+#include "engine/input_file.h"
 #include "netdefs/error.h"
 
 namespace spikeq::h5 {
@@ -77,6 +78,7 @@ File File::create(const std::string& path) {
 
 File File::open(const std::string& path) {
   silence_hdf5();
+  require_regular_file(path);  // HDF5 would block on a FIFO
   const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (id < 0) throw Error(path + ": cannot open as HDF5: " + hdf5_reason());  // bad input, like a missing file
   return File(path, Handle(id, H5Fclose));

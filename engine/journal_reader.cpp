@@ -12,6 +12,7 @@
 #include <optional>
 #include <string_view>
 
+#include "engine/input_file.h"
 #include "netdefs/error.h"
 
 namespace spikeq {
@@ -22,11 +23,15 @@ namespace {
 class InFile {
  public:
   explicit InFile(const std::string& path) : path_(path) {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    require_regular_file(path);
+    // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below).
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd_ < 0) throw Error(path + ": cannot read: " + std::strerror(errno));
     struct stat st {};
-    if (::fstat(fd_, &st) != 0) throw Error(path + ": cannot read: " + std::strerror(errno));
-    if (!S_ISREG(st.st_mode)) throw Error(path + ": not a regular file");
+    if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd_);
+      throw Error(path + ": not a regular file");
+    }
     size_ = static_cast<std::uint64_t>(st.st_size);
   }
   ~InFile() { ::close(fd_); }

@@ -15,6 +15,7 @@
 #include "engine/analysis_run.h"
 #include "engine/analysis_summary.h"
 #include "engine/durable_file.h"
+#include "engine/input_file.h"
 #include "engine/manifest.h"
 #include "engine/recover.h"
 #include "engine/run_directory.h"
@@ -52,14 +53,12 @@ std::vector<std::string> numbered_subdirs(const std::string& dir, const std::str
 }
 
 std::optional<nlohmann::json> read_json(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream text;
-  text << in.rdbuf();
+  if (!exists(path)) return std::nullopt;
   try {
-    nlohmann::json j = nlohmann::json::parse(text.str());
+    nlohmann::json j = nlohmann::json::parse(read_input_file(path));
     if (j.is_object()) return j;
   } catch (const nlohmann::json::exception&) {
+  } catch (const Error&) {
   }
   return std::nullopt;
 }

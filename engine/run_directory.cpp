@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "engine/durable_file.h"
+#include "engine/input_file.h"
 #include "engine/h5_spikes.h"
 #include "engine/h5_voltages.h"
 #include "engine/journal_reader.h"
@@ -158,12 +159,10 @@ std::vector<std::string> RunRecorder::files() const { return run_data_files(dir_
 
 nlohmann::json read_run_manifest(const std::string& dir) {
   const std::string path = dir + "/manifest.json";
-  std::ifstream in(path);
-  if (!in) throw Error(dir + ": not a run directory (no manifest.json)");
-  std::stringstream text;
-  text << in.rdbuf();
+  if (!exists(path)) throw Error(dir + ": not a run directory (no manifest.json)");
+  const std::string text = read_input_file(path);
   try {
-    nlohmann::json manifest = nlohmann::json::parse(text.str());
+    nlohmann::json manifest = nlohmann::json::parse(text);
     if (!manifest.is_object()) throw Error(path + ": not a JSON object");
     return manifest;
   } catch (const nlohmann::json::exception&) {

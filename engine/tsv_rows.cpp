@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "engine/durable_file.h"
+#include "engine/input_file.h"
 #include "netdefs/error.h"
 
 namespace spikeq {
@@ -28,6 +29,7 @@ struct FileCloser {
 using File = std::unique_ptr<std::FILE, FileCloser>;
 
 File open_file(const std::string& path, const char* mode) {
+  if (mode[0] == 'r') require_regular_file(path);  // fopen would block on a FIFO
   File f(std::fopen(path.c_str(), mode));
   // A file that cannot be read is bad input, like a missing one; one that cannot
   // be created is a run-time failure.

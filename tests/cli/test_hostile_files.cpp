@@ -8,6 +8,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -16,6 +18,7 @@
 #include <map>
 #include <random>
 #include <sstream>
+#include <tuple>
 
 #include "engine/h5_spikes.h"
 #include "engine/journal_writer.h"
@@ -883,4 +886,41 @@ TEST_CASE("hostile files: the Python reader salvages a damaged journal exactly a
   CHECK(python_load(k.dir) == expected);  // from the journal itself
   CHECK(cli({"recover", k.dir}).exit_code == 3);
   CHECK(python_load(k.dir) == expected);  // from spikes.h5 and the manifest's gaps
+}
+
+// ---- files that are not files -------------------------------------------------------
+
+TEST_CASE("hostile files: a FIFO in place of a run's file is refused at once, never waited on") {
+  TempDir tmp;
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {"h5", "spikes.h5", "stats"}, {"tsv", "spikes.tsv", "stats"}, {"h5", "manifest.json", "stats"},
+      {"h5", "spikes.h5", "convert"}};
+  int k = 0;
+  for (const auto& [format, file, command] : cases) {
+    const std::string dir = copy_of(finished_run(format), tmp / ("run" + std::to_string(k++)));
+    fs::remove(dir + "/" + file);
+    REQUIRE(::mkfifo((dir + "/" + file).c_str(), 0600) == 0);
+    std::vector<std::string> args{command, dir};
+    if (command == "convert") args.insert(args.end(), {"--to", "tsv"});
+    const ProcessResult r = cli(args);
+    INFO(file << " " << command);
+    CHECK(r.exit_code == 2);
+    CHECK(one_line(r) == "spikeq: " + dir + "/" + file + ": not a regular file (a FIFO)");
+  }
+  const Killed killed = make_killed(tmp / "killed", finished_run("h5"));
+  fs::remove(killed.journal());
+  REQUIRE(::mkfifo(killed.journal().c_str(), 0600) == 0);
+  const ProcessResult r = cli({"recover", killed.dir});
+  CHECK(r.exit_code == 2);
+  CHECK(one_line(r) == "spikeq: " + killed.journal() + ": not a regular file (a FIFO)");
+}
+
+TEST_CASE("hostile files: a manifest.json larger than the bound is refused without reading it") {
+  TempDir tmp;
+  const std::string dir = copy_of(finished_run("h5"), tmp / "run");
+  fs::resize_file(dir + "/manifest.json", (std::uintmax_t{256} << 20) + 1);  // sparse
+  const ProcessResult r = cli({"stats", dir});
+  CHECK(r.exit_code == 2);
+  CHECK(r.peak_rss_mb < 60);
+  CHECK(one_line(r) == "spikeq: " + dir + "/manifest.json: 268435457 bytes: more than the 256 MiB spikeq reads of such a file");
 }
