@@ -9,6 +9,8 @@
   hostile_h5.py FILE signed-ids POP INDEX VALUE   node_ids stored as int64, one set to VALUE
   hostile_h5.py FILE huge POP                     datasets of 2^40 rows that were never written
   hostile_h5.py FILE sorting POP MEMBER           the sorting enum set to MEMBER (none, by_id)
+  hostile_h5.py FILE set-v PROBE ROW COL VALUE    voltages.h5: v_mv[ROW, COL] of probe PROBE = VALUE
+  hostile_h5.py FILE set-probe-id PROBE I VALUE   voltages.h5: node_ids[I] of probe PROBE = VALUE
 """
 import sys
 
@@ -26,6 +28,12 @@ def replace(group, name, data):
 
 def main(path, action, *args):
     with h5py.File(path, "r+") as f:
+        if action == "set-v":
+            f["probes"][args[0]]["v_mv"][int(args[1]), int(args[2])] = float(args[3])
+            return
+        if action == "set-probe-id":
+            f["probes"][args[0]]["node_ids"][int(args[1])] = np.uint64(int(args[2]))
+            return
         spikes = f["spikes"]
         if action == "set-id":
             spikes[args[0]]["node_ids"][int(args[1])] = np.uint64(int(args[2]))

@@ -924,3 +924,55 @@ TEST_CASE("hostile files: a manifest.json larger than the bound is refused witho
   CHECK(r.peak_rss_mb < 60);
   CHECK(one_line(r) == "spikeq: " + dir + "/manifest.json: 268435457 bytes: more than the 256 MiB spikeq reads of such a file");
 }
+
+// ---- voltage files ----------------------------------------------------------------------
+
+namespace {
+
+// A finished free_membrane run (2000 probed nodes, samples every 5 ms) in both formats.
+std::string probe_run(const TempDir& tmp) {
+  static TempDir dir;
+  static const std::string run = [] {
+    const std::string out = dir / "probes";
+    const ProcessResult r = run_process(
+        {kCli, "run", example("free_membrane.pbtxt"), "-o", out, "--duration", "20", "--format", "both", "-q"});
+    REQUIRE(r.exit_code == 0);
+    return out;
+  }();
+  return copy_of(run, tmp / "run");
+}
+
+}  // namespace
+
+TEST_CASE("hostile files: a NaN voltage in voltages.h5 is refused with probe, row and column") {
+  TempDir tmp;
+  const std::string dir = probe_run(tmp);
+  fs::remove(dir + "/voltages.tsv");
+  hostile_h5(dir + "/voltages.h5", {"set-v", "0", "2", "7", "nan"});
+  const ProcessResult r = cli({"stats", dir});
+  CHECK(r.exit_code == 2);
+  CHECK(one_line(r) == "spikeq: " + dir + "/voltages.h5: /probes/0/v_mv[2, 7] = nan: not a finite voltage");
+}
+
+TEST_CASE("hostile files: voltages.h5 columns that are not the probe's nodes are refused") {
+  TempDir tmp;
+  const std::string dir = probe_run(tmp);
+  hostile_h5(dir + "/voltages.h5", {"set-probe-id", "0", "2", "9223372036854775808"});
+  const ProcessResult r = cli({"convert", dir, "--to", "tsv"});
+  CHECK(r.exit_code == 2);
+  CHECK(one_line(r) == "spikeq: " + dir + "/voltages.h5: /probes/0/node_ids[2] = 9223372036854775808: the probe's node is 2");
+}
+
+TEST_CASE("hostile files: a voltages.tsv line of another population than its probe's is refused") {
+  TempDir tmp;
+  const std::string dir = probe_run(tmp);
+  fs::remove(dir + "/voltages.h5");
+  std::string text = read_file(dir + "/voltages.tsv");
+  const std::size_t line3 = text.find('\n', text.find('\n') + 1) + 1;
+  text.replace(line3, text.find('\n', line3) - line3, "0\texc_inputs\t1\t5\t1.5");
+  write_text(dir + "/voltages.tsv", text);
+  const ProcessResult r = cli({"stats", dir});
+  CHECK(r.exit_code == 2);
+  CHECK(one_line(r) == "spikeq: " + dir +
+                           "/voltages.tsv: line 3: population \"exc_inputs\": probe 0 samples population \"membranes\"");
+}
