@@ -302,21 +302,6 @@ std::optional<std::string> File::read_string_attribute(hid_t loc, const std::str
   return value;
 }
 
-std::optional<std::string> File::read_enum_attribute(hid_t loc, const std::string& name) const {
-  if (H5Aexists(loc, name.c_str()) <= 0) return std::nullopt;
-  Handle attr(check_input(H5Aopen(loc, name.c_str(), H5P_DEFAULT), "attribute " + name), H5Aclose);
-  Handle type(check_input(H5Aget_type(attr.get()), "attribute " + name), H5Tclose);
-  Handle space(check_input(H5Aget_space(attr.get()), "attribute " + name), H5Sclose);
-  if (H5Tget_class(type.get()) != H5T_ENUM || H5Tget_size(type.get()) > 8 ||
-      H5Sget_simple_extent_npoints(space.get()) != 1)
-    return std::string();
-  unsigned char value[8] = {};
-  if (H5Aread(attr.get(), type.get(), value) < 0) fail_input("attribute " + name);
-  char member[64] = {};
-  if (H5Tenum_nameof(type.get(), value, member, sizeof member) < 0) return std::string();
-  return std::string(member);
-}
-
 std::optional<double> File::read_double_attribute(hid_t loc, const std::string& name) const {
   if (H5Aexists(loc, name.c_str()) <= 0) return std::nullopt;
   Handle attr(check(H5Aopen(loc, name.c_str(), H5P_DEFAULT), "attribute " + name), H5Aclose);

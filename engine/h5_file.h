@@ -83,8 +83,6 @@ class File {
   void write_sorting_by_time(hid_t loc) const;
   std::optional<std::string> read_string_attribute(hid_t loc, const std::string& name) const;
   std::optional<double> read_double_attribute(hid_t loc, const std::string& name) const;
-  // The member name of an enum attribute (SONATA's `sorting`), "" if it is not an enum.
-  std::optional<std::string> read_enum_attribute(hid_t loc, const std::string& name) const;
 
  private:
   File(std::string path, Handle file) : path_(std::move(path)), file_(std::move(file)) {}

@@ -7,6 +7,7 @@
 
 #include "engine/durable_file.h"
 #include "engine/h5_file.h"
+#include "engine/input_file.h"
 #include "netdefs/error.h"
 
 namespace spikeq {
@@ -202,7 +203,7 @@ void H5SampleSource::read(const Chunk& chunk) {
   file.for_each_link(probes.get(), [&](const std::string& name) {
     bool known = false;
     for (std::size_t k = 0; k < layout_.probes.size() && !known; ++k) known = name == std::to_string(k);
-    if (!known) file.refuse("/probes/" + name + ": not a voltage probe of this run");
+    if (!known) file.refuse("/probes/" + printable(name) + ": not a voltage probe of this run");
   });
   std::vector<ProbeIn> in;
   for (std::uint32_t k = 0; k < layout_.probes.size(); ++k) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace spikeq {
 
@@ -15,6 +16,10 @@ inline constexpr std::uint64_t kMaxJsonFileBytes = std::uint64_t{256} << 20;
 // Throws unless `path` is a regular file (following symlinks); a missing file
 // passes (the caller's open reports it).
 void require_regular_file(const std::string& path);
+
+// Text read from a hostile file, fit for a one-line message: printable ASCII
+// only ('?' for anything else), at most `max_chars` (then "...").
+std::string printable(std::string_view text, std::size_t max_chars = 60);
 
 // The whole of a small text file; throws if it is not a regular file, cannot be
 // read, or is larger than `max_bytes`.

@@ -1,10 +1,12 @@
 #include "engine/run_data.h"
 
 #include <algorithm>
+#include <cctype>
 #include <numeric>
 #include <set>
 #include <string_view>
 
+#include "engine/input_file.h"
 #include "netdefs/error.h"
 
 namespace spikeq {
@@ -79,6 +81,14 @@ void RunLayout::validate(const std::string& origin) const {
   std::set<std::string_view> names;
   for (std::size_t i = 0; i < populations.size(); ++i) {
     const PopulationLayout& p = populations[i];
+    // As the netdef loader requires: names appear in messages and HDF5 paths.
+    const bool identifier = !p.name.empty() && p.name.size() <= 256 && std::isalpha(static_cast<unsigned char>(p.name[0])) &&
+                            std::all_of(p.name.begin(), p.name.end(), [](char c) {
+                              return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                            });
+    if (!identifier)
+      throw Error(origin + ": population " + std::to_string(i) + ": name \"" + printable(p.name) +
+                  "\": must match [A-Za-z][A-Za-z0-9_]*");
     const std::string where = origin + ": population " + std::to_string(i) + " \"" + p.name + "\"";
     if (p.size < 1 || p.size > kMaxNodes - total)
       throw Error(where + ": size " + std::to_string(p.size) + ": must be >= 1 and the sizes at most " +

@@ -132,11 +132,7 @@ bool split(std::string_view text, std::string_view* fields, int n) {
   return true;
 }
 
-std::string quoted(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s.substr(0, 40)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
-  return out + (s.size() > 40 ? "...\"" : "\"");
-}
+std::string quoted(std::string_view s) { return "\"" + printable(s, 40) + "\""; }
 
 std::string number(double x) {
   char buf[40];
@@ -165,6 +161,10 @@ class LineRules {
     for (std::uint32_t p = 0; p < layout.populations.size(); ++p) index_.emplace(layout.populations[p].name, p);
   }
   const char* header() const { return kind_ == TsvKind::Spikes ? kSpikesHeader : kVoltagesHeader; }
+  std::string header_words() const {
+    return kind_ == TsvKind::Spikes ? "(population, node_id, time_ms, tab-separated)"
+                                    : "(probe, population, node_id, time_ms, v_mv, tab-separated)";
+  }
 
   std::string spike(std::string_view text, SpikeRow& row) {
     std::string_view f[3];
@@ -242,7 +242,7 @@ void read_lines(const std::string& path, const RunLayout& layout, TsvKind kind, 
       return;
     }
     if (header) {
-      if (text != rules.header()) refuse("not the header " + quoted(rules.header()));
+      if (text != rules.header()) refuse("not the header " + rules.header_words());
       continue;
     }
     Row row{};
@@ -336,7 +336,7 @@ TsvScan scan_tsv_for_recovery(const std::string& path, const RunLayout& layout, 
   if (status != LineReader::Status::Line || text != rules.header()) {
     scan.header_ok = false;
     if (status == LineReader::Status::End) scan.torn_bytes = lines.torn_bytes();  // killed while writing it
-    else scan.damage = "line 1 (byte 0): not the header " + quoted(rules.header());
+    else scan.damage = "line 1 (byte 0): not the header " + rules.header_words();
     return scan;
   }
   const std::uint64_t header_end = lines.offset() + text.size() + 1;
