@@ -35,17 +35,23 @@ bool exists(const std::string& path) {
   return fs::exists(path, ec);
 }
 
-// Subdirectories of `dir` named PREFIX + digits, sorted.
+// Trials per point and points per sweep an index may list: what the manifests and
+// directory names claim is bounded by this before anything is sized by it.
+constexpr std::uint64_t kMaxIndexEntries = 1000000;
+constexpr std::uint64_t kMaxIndexTrials = 2000000;  // points x trials of a rebuilt sweep index
+
+// Subdirectories of `dir` named PREFIX + a number below kMaxIndexEntries, sorted.
 std::vector<std::string> numbered_subdirs(const std::string& dir, const std::string& prefix) {
   std::vector<std::string> out;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
-    // Up to 9 digits: the batch writes 4 or more, and the index fits any integer.
+    // Up to 9 digits: the batch writes 4 or more, and the number fits any integer.
     if (!e.is_directory(ec) || name.rfind(prefix, 0) != 0 || name.size() == prefix.size() ||
         name.size() > prefix.size() + 9)
       continue;
-    if (std::all_of(name.begin() + static_cast<long>(prefix.size()), name.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    if (std::all_of(name.begin() + static_cast<long>(prefix.size()), name.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+        std::stoull(name.substr(prefix.size())) < kMaxIndexEntries)
       out.push_back(name);
   }
   std::sort(out.begin(), out.end());
@@ -74,6 +80,9 @@ T field(const nlohmann::json& j, const char* key, T fallback) {
   }
 }
 
+// A count read from a file, ignored beyond kMaxIndexEntries.
+std::uint64_t bounded(std::uint64_t n) { return n < kMaxIndexEntries ? n : 0; }
+
 // One point of a batch: its trial directories and what their manifests say.
 struct PointState {
   std::string dir;                         // DIR (trials) or DIR/point-PPPP
@@ -94,9 +103,9 @@ PointState read_point(const std::string& dir, const std::optional<nlohmann::json
     const std::uint64_t k = field<std::uint64_t>(*m, "trial", std::stoull(name.substr(6)));
     if (trial_dir_name(k) != name) continue;  // a directory that is not this trial's
     point.manifests[k] = *m;
-    point.trials = std::max(point.trials, field<std::uint64_t>(*m, "trials", 0));
+    point.trials = std::max(point.trials, bounded(field<std::uint64_t>(*m, "trials", 0)));
   }
-  if (old_index) point.trials = std::max(point.trials, field<std::uint64_t>(*old_index, "trials", 0));
+  if (old_index) point.trials = std::max(point.trials, bounded(field<std::uint64_t>(*old_index, "trials", 0)));
   if (!point.manifests.empty()) point.trials = std::max(point.trials, point.manifests.rbegin()->first + 1);
   for (const auto& [k, m] : point.manifests) {
     if (point.spec) break;
@@ -227,7 +236,8 @@ std::optional<SweepDefinition> sweeps_from_index(const nlohmann::json& index) {
       def.sweeps.push_back(std::move(spec));
     }
     const auto& points = index.at("points");
-    if (points.size() != index.at("point_count").get<std::size_t>()) return std::nullopt;
+    if (points.size() != index.at("point_count").get<std::size_t>() || points.size() > netdef::kMaxSweepPoints)
+      return std::nullopt;
     for (const auto& p : points) {
       std::vector<double> values;
       for (const SweepSpec& s : def.sweeps) values.push_back(p.at("values").at(s.name).get<double>());
@@ -299,6 +309,11 @@ void rebuild_sweep_indexes(const std::string& root, std::vector<PointState>& poi
   if (old && !def) why = "sweep.json is unreadable";
   if (!def) {
     report.notes.push_back("sweep.json, sweep.tsv: not rebuilt: " + why);
+    return;
+  }
+  if (def->values.size() * std::max<std::uint64_t>(1, options.trials) > kMaxIndexTrials) {
+    report.notes.push_back("sweep.json, sweep.tsv: not rebuilt: " + std::to_string(def->values.size()) + " points x " +
+                           std::to_string(options.trials) + " trials: more than recover indexes at once");
     return;
   }
   // Stale: missing, or statuses that differ from the trials'.
@@ -425,8 +440,8 @@ TreeRecoverReport recover_tree(const std::string& dir, const RecoverOptions& opt
     std::vector<PointState> by_index;
     for (std::size_t i = 0; i < points.size(); ++i) {
       const std::size_t index = std::stoul(fs::path(points[i].dir).filename().string().substr(6));
-      if (index >= by_index.size() && index < 1000000) by_index.resize(index + 1);
-      if (index < by_index.size()) by_index[index] = std::move(points[i]);
+      if (index >= by_index.size()) by_index.resize(index + 1);  // < kMaxIndexEntries
+      by_index[index] = std::move(points[i]);
     }
     for (std::size_t i = 0; i < by_index.size(); ++i)
       if (by_index[i].dir.empty()) {

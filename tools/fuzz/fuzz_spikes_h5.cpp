@@ -1,10 +1,14 @@
-// libFuzzer entry point for the spikes.h5 reader (engine/h5_spikes.h), two ways:
-//   - first byte even: the rest of the input *describes* a spike report, which is
-//     written with the HDF5 API (groups, possibly unknown populations, datasets
-//     of chosen types and lengths, any ids and times, a sorting attribute or
-//     not) — this reaches every check of spikeq's own reader;
-//   - first byte odd: the rest *is* the file (raw HDF5 bytes, seeds from real
-//     runs) — this also exercises libhdf5's parser on damaged files.
+// libFuzzer entry point for the spikes.h5 reader (engine/h5_spikes.h), three
+// ways, by the first byte modulo 3:
+//   0: the rest of the input *describes* a spike report, which is written with
+//      the HDF5 API (groups, possibly unknown populations, datasets of chosen
+//      types and lengths, any ids and times, a sorting attribute or not) — this
+//      reaches every check of spikeq's own reader;
+//   1: the rest *is* the file (raw HDF5 bytes, seeds from real runs);
+//   2: the rest is a list of 3-byte patches (16-bit offset, value) applied to a
+//      valid report spikeq wrote — damaged real files, as a kill, a disk or a
+//      hostile user leaves them; this exercises libhdf5's parser on them (it is
+//      not instrumented, so libFuzzer sees only spikeq's side of the coverage).
 // Read with the run's layout as `spikeq stats` and `convert` do: either
 // spikeq::Error, or a time-ordered stream of rows whose ids are in range.
 // FUZZ_DEBUG=1 in the environment prints each refusal (to check seeds reach deep).
@@ -121,10 +125,17 @@ spikeq::fuzz::InputFile& input_file() {
 class FewSpikes : public spikeq::SpikeSource {
  public:
   void read(const Chunk& chunk) override {
-    const spikeq::SpikeRow rows[] = {{0.5, 3, 0}, {1.0, 7, 1}};
+    std::vector<spikeq::SpikeRow> rows;
+    for (std::uint32_t i = 0; i < 60; ++i) rows.push_back({0.25 * i, (7 * i) % 10, i % 2});
     chunk(rows);
   }
 };
+
+// The valid report the patches of mode 2 damage.
+std::string& valid_image() {
+  static std::string image;
+  return image;
+}
 
 }  // namespace
 
@@ -137,6 +148,10 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   spikeq::H5SpikeSource back(path, spikeq::fuzz::layout());
   back.read([](std::span<const spikeq::SpikeRow>) {});
   __lsan_enable();
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  char buf[4096];
+  for (std::size_t n; f && (n = std::fread(buf, 1, sizeof buf, f)) > 0;) valid_image().append(buf, n);
+  if (f) std::fclose(f);
   return 0;
 }
 
@@ -144,10 +159,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   spikeq::fuzz::InputFile& file = input_file();
   static const spikeq::RunLayout layout = spikeq::fuzz::layout();
-  if (data[0] % 2 == 0) {
+  if (data[0] % 3 == 0) {
     if (!describe(file.path(), Bytes(data + 1, size - 1))) return 0;
-  } else {
+  } else if (data[0] % 3 == 1) {
     file.write(data + 1, size - 1);
+  } else {
+    std::string image = valid_image();
+    if (image.empty()) return 0;
+    for (std::size_t i = 1; i + 3 <= size; i += 3)
+      image[(data[i] | std::size_t{data[i + 1]} << 8) % image.size()] = static_cast<char>(data[i + 2]);
+    file.write(reinterpret_cast<const std::uint8_t*>(image.data()), image.size());
   }
   try {
     spikeq::H5SpikeSource source(file.path(), layout);

@@ -8,7 +8,8 @@ writes OUT/journal/ (journals in the format of engine/journal_format.h, built
 from the run's spikes and samples with small blocks: whole, torn, damaged),
 OUT/tsv/ (the run's spikes.tsv and voltages.tsv, whole and torn, behind the
 selector byte of fuzz_spikes_tsv) and OUT/h5/ (the run's spikes.h5 as a raw
-image, and a few descriptions for fuzz_spikes_h5's structured mode).
+image, a few descriptions for fuzz_spikes_h5's structured mode and a few patches
+for its damaged-real-file mode).
 """
 import json
 import os
@@ -79,6 +80,9 @@ def main(run, out):
         seeds["h5"][f"described_valid_{k}"] = b"\x00\x03" + group + group
     for k in range(3):
         seeds["h5"][f"described_{k}"] = b"\x00" + bytes(rng.randrange(256) for _ in range(120))
+    # Patches (fuzz_spikes_h5.cpp mode 2): a few (offset, value) flips of a valid report.
+    for k in range(4):
+        seeds["h5"][f"patched_{k}"] = b"\x02" + bytes(rng.randrange(256) for _ in range(3 * (k + 1)))
     for target, files in seeds.items():
         os.makedirs(os.path.join(out, target), exist_ok=True)
         for name, data in files.items():
