@@ -1003,3 +1003,21 @@ TEST_CASE("hostile files: a voltages.tsv line of another population than its pro
   CHECK(one_line(r) == "spikeq: " + dir +
                            "/voltages.tsv: line 3: population \"exc_inputs\": probe 0 samples population \"membranes\"");
 }
+
+TEST_CASE("hostile files: trial numbers and counts claimed by a trial layout are bounded before anything is sized") {
+  TempDir tmp;
+  const std::string dir = tmp / "trials";
+  REQUIRE(run_process({kCli, "run", example("poisson.pbtxt"), "-o", dir, "--duration", "100", "--trials", "2", "-q"})
+              .exit_code == 0);
+  nlohmann::json m = manifest(dir + "/trial-0001");
+  m["trials"] = 4000000000u;
+  write_manifest(dir + "/trial-0001", m);
+  copy_of(dir + "/trial-0001", dir + "/trial-999999999");
+  m["trial"] = 999999999;
+  write_manifest(dir + "/trial-999999999", m);
+  fs::remove(dir + "/trials.json");
+  const ProcessResult r = cli({"recover", dir});
+  CHECK(r.exit_code == 0);
+  CHECK(r.peak_rss_mb < 100);
+  CHECK(read_json(dir + "/trials.json")["trial_runs"].size() == 2);
+}
