@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "engine/h5_spikes.h"
+#include "engine/input_file.h"
 #include "engine/h5_voltages.h"
 #include "engine/run_data.h"
 #include "engine/tsv_rows.h"
@@ -16,14 +17,6 @@ namespace spikeq::analysis {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot read");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 template <typename T>
 T get_or(const nlohmann::json& j, const char* key, T fallback) {
@@ -51,7 +44,7 @@ RecordedRun load_run(const std::string& dir) {
   const std::string manifest_path = dir + "/manifest.json";
   nlohmann::json m;
   try {
-    m = nlohmann::json::parse(read_text(manifest_path));
+    m = nlohmann::json::parse(read_input_file(manifest_path));
   } catch (const nlohmann::json::exception& e) {
     throw Error(manifest_path + ": not valid JSON: " + e.what());
   }
@@ -80,7 +73,8 @@ RecordedRun load_run(const std::string& dir) {
     throw Error(manifest_path + ": " + e.what());
   }
   run.voltages.resize(run.populations.size());
-  const RunLayout layout = RunLayout::from_manifest(m);
+  // Checked like a netdef (engine/run_data.h): the readers bound what they read by it.
+  const RunLayout layout = RunLayout::from_manifest(m, manifest_path);
   auto has = [&](const char* f) { return fs::exists(dir + "/" + std::string(f)); };
   // The format readers (engine/h5_*.h, engine/tsv_rows.h) hand over rows with
   // population-local node ids; HDF5 first, as `spikeq run` writes it by default.
@@ -90,6 +84,8 @@ RecordedRun load_run(const std::string& dir) {
   else throw Error(dir + ": no spikes.h5 or spikes.tsv (a killed run? try spikeq recover " + dir + ")");
   spikes->read([&](std::span<const SpikeRow> rows) {
     for (const SpikeRow& r : rows) {
+      // The readers refuse these already (engine/h5_spikes.h, engine/tsv_rows.h); kept
+      // as the last guard before indexing.
       if (r.population >= run.populations.size() || r.node >= run.populations[r.population].size)
         throw Error(dir + ": spike of an unknown population or node");
       run.populations[r.population].times_ms.push_back(r.time_ms);

@@ -60,8 +60,10 @@ struct RecordedRun {
 
 // Reads DIR/manifest.json, then the spikes from DIR/spikes.h5 (SONATA) or
 // DIR/spikes.tsv and the voltage samples from DIR/voltages.h5 or voltages.tsv,
-// through the format readers of engine/h5_*.h and engine/tsv_rows.h. Throws
-// Error naming the file for a missing or malformed one.
+// through the format readers of engine/h5_*.h and engine/tsv_rows.h, which check
+// every row (ids below the population size, finite sorted times). Throws Error
+// (BadInput) naming the file, and the dataset or line and index, for a missing,
+// corrupt or malformed one.
 RecordedRun load_run(const std::string& dir);
 
 // Collects a driver's output into a RecordedRun in memory (converge, tests).

@@ -1,7 +1,11 @@
 #include "engine/h5_file.h"
 
+#include <algorithm>
 #include <cstring>
+#include <limits>
+#include <exception>
 
+#include "engine/input_file.h"
 #include "netdefs/error.h"
 
 namespace spikeq::h5 {
@@ -74,8 +78,9 @@ File File::create(const std::string& path) {
 
 File File::open(const std::string& path) {
   silence_hdf5();
+  require_regular_file(path);  // HDF5 would block on a FIFO
   const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (id < 0) throw Error(path + ": cannot open as HDF5: " + hdf5_reason(), Error::Kind::Runtime);
+  if (id < 0) throw Error(path + ": cannot open as HDF5: " + hdf5_reason());  // bad input, like a missing file
   return File(path, Handle(id, H5Fclose));
 }
 
@@ -87,6 +92,15 @@ void File::close() {
 
 void File::fail(const std::string& what) const {
   throw Error(path_ + ": " + what + ": " + hdf5_reason(), Error::Kind::Runtime);
+}
+
+void File::fail_input(const std::string& what) const { throw Error(path_ + ": " + what + ": " + hdf5_reason()); }
+
+void File::refuse(const std::string& what) const { throw Error(path_ + ": " + what); }
+
+hid_t File::check_input(hid_t id, const std::string& what) const {
+  if (id < 0) fail_input(what);
+  return id;
 }
 
 hid_t File::check(hid_t id, const std::string& what) const {
@@ -104,10 +118,62 @@ Handle File::create_group(hid_t loc, const std::string& name) const {
 }
 
 Handle File::open_group(hid_t loc, const std::string& name) const {
-  return Handle(check(H5Gopen2(loc, name.c_str(), H5P_DEFAULT), "no group " + name), H5Gclose);
+  return Handle(check_input(H5Gopen2(loc, name.c_str(), H5P_DEFAULT), "cannot open group " + name), H5Gclose);
 }
 
 bool File::exists(hid_t loc, const std::string& name) const { return H5Lexists(loc, name.c_str(), H5P_DEFAULT) > 0; }
+
+namespace {
+
+struct LinkVisit {
+  const std::function<void(const std::string&)>* link;
+  std::exception_ptr error;  // an exception must not unwind through HDF5's C frames
+};
+
+herr_t visit_link(hid_t, const char* name, const H5L_info_t*, void* data) {
+  auto* visit = static_cast<LinkVisit*>(data);
+  try {
+    (*visit->link)(name);
+    return 0;
+  } catch (...) {
+    visit->error = std::current_exception();
+    return 1;  // stop iterating
+  }
+}
+
+}  // namespace
+
+void File::for_each_link(hid_t loc, const std::function<void(const std::string&)>& link) const {
+  LinkVisit visit{&link, nullptr};
+  hsize_t index = 0;
+  const herr_t status = H5Literate(loc, H5_INDEX_NAME, H5_ITER_INC, &index, visit_link, &visit);
+  if (visit.error) std::rethrow_exception(visit.error);
+  if (status < 0) fail_input("cannot list a group");
+}
+
+H5T_class_t File::type_class(hid_t dataset) const {
+  Handle type(check_input(H5Dget_type(dataset), "datatype"), H5Tclose);
+  return H5Tget_class(type.get());
+}
+
+void File::check_stored(hid_t dataset, const std::string& where, hsize_t elements) const {
+  if (elements == 0) return;
+  Handle type(check_input(H5Dget_type(dataset), "datatype"), H5Tclose);
+  const hsize_t element_bytes = std::max<hsize_t>(1, H5Tget_size(type.get()));
+  const hsize_t stored = H5Dget_storage_size(dataset);
+  // Compressed (chunked) datasets store less than they hold; 64 times is far
+  // more than deflate gives on spike times, ids or voltages.
+  constexpr hsize_t kRatio = 64;
+  const bool huge = elements > std::numeric_limits<hsize_t>::max() / element_bytes / kRatio;
+  if (huge || stored * kRatio < elements * element_bytes)
+    refuse(where + ": " + std::to_string(elements) + " values but " + std::to_string(stored) +
+           " bytes stored (a damaged or truncated file)");
+}
+
+bool File::is_signed(hid_t dataset) const {
+  Handle type(check_input(H5Dget_type(dataset), "datatype"), H5Tclose);
+  return H5Tget_sign(type.get()) == H5T_SGN_2;
+}
 
 Handle File::create_dataset(hid_t loc, const std::string& name, hid_t file_type, const std::vector<hsize_t>& dims) const {
   Handle space(check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), "dataspace"), H5Sclose);
@@ -117,15 +183,15 @@ Handle File::create_dataset(hid_t loc, const std::string& name, hid_t file_type,
 }
 
 Handle File::open_dataset(hid_t loc, const std::string& name) const {
-  return Handle(check(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "no dataset " + name), H5Dclose);
+  return Handle(check_input(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "cannot open dataset " + name), H5Dclose);
 }
 
 std::vector<hsize_t> File::dims(hid_t dataset) const {
-  Handle space(check(H5Dget_space(dataset), "dataspace"), H5Sclose);
+  Handle space(check_input(H5Dget_space(dataset), "dataspace"), H5Sclose);
   const int rank = H5Sget_simple_extent_ndims(space.get());
-  if (rank < 0) fail("dataspace");
+  if (rank < 0 || rank > H5S_MAX_RANK) fail_input("dataspace");
   std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
-  H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  if (H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr) < 0) fail_input("dataspace");
   return dims;
 }
 
@@ -161,7 +227,8 @@ void File::write_rows(hid_t dataset, hid_t mem_type, hsize_t row, hsize_t rows, 
 void File::read_rows(hid_t dataset, hid_t mem_type, hsize_t row, hsize_t rows, void* data) const {
   if (rows == 0) return;
   RowSelection sel = select_rows(*this, dataset, row, rows);
-  check(H5Dread(dataset, mem_type, sel.mem_space.get(), sel.file_space.get(), H5P_DEFAULT, data), "read failed");
+  if (H5Dread(dataset, mem_type, sel.mem_space.get(), sel.file_space.get(), H5P_DEFAULT, data) < 0)
+    fail_input("cannot read");
 }
 
 namespace {

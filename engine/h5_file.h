@@ -1,12 +1,15 @@
 // A thin layer over the HDF5 C API for the recording files: owned handles, and
 // failures turned into one-line Errors naming the file (with the system's reason
-// when HDF5 has one, e.g. "No space left on device"). Included only by the
-// engine's h5_*.cpp files, so HDF5's headers go no further.
+// when HDF5 has one, e.g. "No space left on device"). Failures while reading a
+// file (missing, corrupt, not what spikeq writes) are bad input (Error::BadInput,
+// exit 2); failures while writing one are run-time failures (Runtime, exit 1).
+// Included only by the engine's h5_*.cpp files, so HDF5's headers go no further.
 #pragma once
 
 #include <hdf5.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,9 +47,12 @@ class File {
   // Flushes and closes; throws on failure.
   void close();
 
-  [[noreturn]] void fail(const std::string& what) const;
+  [[noreturn]] void fail(const std::string& what) const;         // Runtime, with HDF5's reason
+  [[noreturn]] void fail_input(const std::string& what) const;   // BadInput, with HDF5's reason
+  [[noreturn]] void refuse(const std::string& what) const;       // BadInput: "PATH: what"
   hid_t check(hid_t id, const std::string& what) const;
   void check(herr_t status, const std::string& what) const;
+  hid_t check_input(hid_t id, const std::string& what) const;
 
   Handle create_group(hid_t loc, const std::string& name) const;
   Handle open_group(hid_t loc, const std::string& name) const;
@@ -54,7 +60,16 @@ class File {
   // A contiguous dataset of the given shape (1 or 2 dimensions).
   Handle create_dataset(hid_t loc, const std::string& name, hid_t file_type, const std::vector<hsize_t>& dims) const;
   Handle open_dataset(hid_t loc, const std::string& name) const;
+  // Calls `link` with the name of each link in the group `loc`, in name order.
+  void for_each_link(hid_t loc, const std::function<void(const std::string&)>& link) const;
   std::vector<hsize_t> dims(hid_t dataset) const;
+  // The dataset's type class (H5T_INTEGER, H5T_FLOAT, ...) and, for integers, signedness.
+  H5T_class_t type_class(hid_t dataset) const;
+  bool is_signed(hid_t dataset) const;
+  // Refuses (BadInput) a dataset of `elements` values that the file does not
+  // store: HDF5 reads unallocated storage back as fill values, so a damaged
+  // header claiming 2^40 rows would otherwise be an endless stream of zeros.
+  void check_stored(hid_t dataset, const std::string& where, hsize_t elements) const;
   // Rows [row, row + rows) of a 1-d dataset or of a 2-d one's rows (all columns).
   void write_rows(hid_t dataset, hid_t mem_type, hsize_t row, hsize_t rows, const void* data) const;
   void read_rows(hid_t dataset, hid_t mem_type, hsize_t row, hsize_t rows, void* data) const;

@@ -1,11 +1,14 @@
 #include "engine/h5_spikes.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <queue>
 #include <tuple>
 
 #include "engine/durable_file.h"
 #include "engine/h5_file.h"
+#include "engine/input_file.h"
 #include "netdefs/error.h"
 
 namespace spikeq {
@@ -85,13 +88,24 @@ H5SpikeSource::H5SpikeSource(std::string path, RunLayout layout) : path_(std::mo
 
 namespace {
 
+std::string number(double x) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", x);
+  return buf;
+}
+
+// One population's datasets, read chunk by chunk; every row checked.
 struct PopulationIn {
   std::uint32_t population = 0;
+  std::string where;        // "/spikes/<name>"
+  std::uint64_t pop_size = 0;
   h5::Handle timestamps, node_ids;
+  bool signed_ids = false;  // node_ids stored signed: read as int64, negatives refused
   hsize_t size = 0, next = 0;  // rows in the file; next row to load
   std::vector<double> times;
   std::vector<std::uint64_t> nodes;
   std::size_t at = 0;  // position in the loaded rows
+  double previous_ms = 0;
 
   std::size_t chunk_rows = kReadRows;
 
@@ -100,31 +114,76 @@ struct PopulationIn {
     times.resize(n);
     nodes.resize(n);
     file.read_rows(timestamps.get(), H5T_NATIVE_DOUBLE, next, n, times.data());
-    file.read_rows(node_ids.get(), H5T_NATIVE_UINT64, next, n, nodes.data());
+    file.read_rows(node_ids.get(), signed_ids ? H5T_NATIVE_INT64 : H5T_NATIVE_UINT64, next, n, nodes.data());
+    for (std::size_t i = 0; i < n; ++i) {
+      const hsize_t row = next + i;
+      const double t = times[i];
+      if (!std::isfinite(t) || t < 0)
+        file.refuse(where + "/timestamps[" + std::to_string(row) + "] = " + number(t) + ": not a finite time >= 0");
+      if (row > 0 && t < previous_ms)
+        file.refuse(where + "/timestamps[" + std::to_string(row) + "] = " + number(t) + ": earlier than timestamps[" +
+                    std::to_string(row - 1) + "] = " + number(previous_ms) + " (spikeq reads reports sorted by time)");
+      previous_ms = t;
+      if (signed_ids && static_cast<std::int64_t>(nodes[i]) < 0)
+        file.refuse(where + "/node_ids[" + std::to_string(row) + "] = " +
+                    std::to_string(static_cast<std::int64_t>(nodes[i])) + ": negative");
+      if (nodes[i] >= pop_size)
+        file.refuse(where + "/node_ids[" + std::to_string(row) + "] = " + std::to_string(nodes[i]) +
+                    ": not below the population size " + std::to_string(pop_size));
+    }
     next += n;
     at = 0;
     return n > 0;
   }
 };
 
+// Rows of a 1-d dataset the file really stores (h5::File::check_stored).
+hsize_t stored_rows(const h5::File& file, hid_t dataset, const std::string& where) {
+  const std::vector<hsize_t> dims = file.dims(dataset);
+  if (dims.size() != 1) file.refuse(where + ": " + std::to_string(dims.size()) + "-dimensional, expected 1");
+  file.check_stored(dataset, where, dims[0]);
+  return dims[0];
+}
+
 }  // namespace
 
 void H5SpikeSource::read(const Chunk& chunk) {
   const h5::File file = h5::File::open(path_);
-  if (!file.exists(file.id(), "spikes")) file.fail("not a SONATA spike report (no /spikes)");
+  if (!file.exists(file.id(), "spikes")) file.refuse("not a SONATA spike report (no /spikes group)");
   const h5::Handle spikes = file.open_group(file.id(), "spikes");
+  file.for_each_link(spikes.get(), [&](const std::string& name) {
+    if (!layout_.population_index(name)) file.refuse("/spikes/" + printable(name) + ": not a population of this run");
+  });
   std::vector<PopulationIn> in;
   for (std::uint32_t p = 0; p < layout_.populations.size(); ++p) {
-    if (!file.exists(spikes.get(), layout_.populations[p].name)) continue;
-    const h5::Handle group = file.open_group(spikes.get(), layout_.populations[p].name);
+    const PopulationLayout& layout = layout_.populations[p];
     PopulationIn pop;
+    pop.where = "/spikes/" + layout.name;
+    if (!file.exists(spikes.get(), layout.name)) {
+      if (layout.recorded) file.refuse(pop.where + ": missing (the run records this population)");
+      continue;
+    }
+    // The `sorting` attribute is not read: the time order is checked row by row,
+    // and HDF5 1.10.8 crashes (a memcpy in H5Aexists) on a damaged attribute
+    // message, so every attribute read is a crash surface on hostile files.
+    const h5::Handle group = file.open_group(spikes.get(), layout.name);
+    for (const char* name : {"timestamps", "node_ids"})
+      if (!file.exists(group.get(), name)) file.refuse(pop.where + "/" + name + ": missing");
     pop.population = p;
+    pop.pop_size = layout.size;
     pop.timestamps = file.open_dataset(group.get(), "timestamps");
     pop.node_ids = file.open_dataset(group.get(), "node_ids");
-    pop.size = file.dims(pop.timestamps.get()).at(0);
+    if (file.type_class(pop.timestamps.get()) != H5T_FLOAT)
+      file.refuse(pop.where + "/timestamps: not floating-point numbers");
+    if (file.type_class(pop.node_ids.get()) != H5T_INTEGER) file.refuse(pop.where + "/node_ids: not integers");
+    pop.signed_ids = file.is_signed(pop.node_ids.get());
+    pop.size = stored_rows(file, pop.timestamps.get(), pop.where + "/timestamps");
+    const hsize_t ids = stored_rows(file, pop.node_ids.get(), pop.where + "/node_ids");
+    if (ids != pop.size)
+      file.refuse(pop.where + ": timestamps has " + std::to_string(pop.size) + " rows, node_ids " +
+                  std::to_string(ids) + " (datasets of one population have equal lengths)");
     // A few MB of read buffers in all, however many populations.
     pop.chunk_rows = std::max<std::size_t>(1024, kBufferRows / layout_.populations.size());
-    if (file.dims(pop.node_ids.get()).at(0) != pop.size) file.fail(layout_.populations[p].name + ": datasets differ in length");
     in.push_back(std::move(pop));
   }
   // Merge by (time, population, node): the order the run wrote.
@@ -137,7 +196,7 @@ void H5SpikeSource::read(const Chunk& chunk) {
   while (!heads.empty()) {
     const auto [t, pop, node, k] = heads.top();
     heads.pop();
-    rows.push_back({t, static_cast<std::uint32_t>(node), pop});
+    rows.push_back({t, static_cast<std::uint32_t>(node), pop});  // node < population size < 2^32: checked
     if (rows.size() == kReadRows) {
       chunk(rows);
       rows.clear();

@@ -25,6 +25,12 @@ std::vector<std::uint64_t> write_spike_report(const std::string& path, const Run
 
 // Reads a spike report back as one time-ordered stream (time, then population in
 // `layout` order, then node): a merge of the per-population datasets, chunk by chunk.
+// Every row is checked (Error, BadInput, naming file, dataset and index): groups
+// only of the layout's populations and every recorded one present, timestamps
+// floating-point and node_ids integer of equal lengths and really stored, ids
+// below the population size (64-bit, never truncated), times finite, >= 0 and
+// non-decreasing in each population whatever the `sorting` attribute says (it is
+// not read: HDF5 1.10.8 can crash decoding a damaged attribute).
 class H5SpikeSource : public SpikeSource {
  public:
   H5SpikeSource(std::string path, RunLayout layout);

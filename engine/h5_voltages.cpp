@@ -1,9 +1,13 @@
 #include "engine/h5_voltages.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
 
 #include "engine/durable_file.h"
 #include "engine/h5_file.h"
+#include "engine/input_file.h"
 #include "netdefs/error.h"
 
 namespace spikeq {
@@ -103,13 +107,21 @@ H5SampleSource::H5SampleSource(std::string path, RunLayout layout) : path_(std::
 
 namespace {
 
+std::string number(double x) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", x);
+  return buf;
+}
+
 struct ProbeIn {
   std::uint32_t probe = 0;
+  std::string where;  // "/probes/<k>"
   std::vector<std::uint64_t> columns;
   h5::Handle time_ms, v_mv;
   hsize_t rows = 0, next = 0;  // rows in the file; next to load
   std::vector<double> times, values;
   std::size_t at = 0;
+  double previous_ms = 0;
 
   bool done() const { return at >= times.size(); }
   double time() const { return times[at]; }
@@ -120,6 +132,20 @@ struct ProbeIn {
     values.resize(n * columns.size());
     file.read_rows(time_ms.get(), H5T_NATIVE_DOUBLE, next, n, times.data());
     file.read_rows(v_mv.get(), H5T_NATIVE_DOUBLE, next, n, values.data());
+    for (std::size_t j = 0; j < n; ++j) {
+      const hsize_t row = next + j;
+      const double t = times[j];
+      if (!std::isfinite(t) || t < 0)
+        file.refuse(where + "/time_ms[" + std::to_string(row) + "] = " + number(t) + ": not a finite time >= 0");
+      if (row > 0 && t < previous_ms)
+        file.refuse(where + "/time_ms[" + std::to_string(row) + "] = " + number(t) + ": earlier than time_ms[" +
+                    std::to_string(row - 1) + "] = " + number(previous_ms));
+      previous_ms = t;
+      for (std::size_t i = 0; i < columns.size(); ++i)
+        if (!std::isfinite(values[j * columns.size() + i]))
+          file.refuse(where + "/v_mv[" + std::to_string(row) + ", " + std::to_string(i) +
+                      "] = " + number(values[j * columns.size() + i]) + ": not a finite voltage");
+    }
     next += n;
     at = 0;
   }
@@ -128,22 +154,60 @@ struct ProbeIn {
   }
 };
 
+// Opens and checks probe k's datasets against the layout: node_ids equal to the
+// probe's columns, time_ms [T] and v_mv [T, n], all stored in the file.
+ProbeIn open_probe(const h5::File& file, hid_t probes, const RunLayout& layout, std::uint32_t k) {
+  ProbeIn p;
+  p.probe = k;
+  p.where = "/probes/" + std::to_string(k);
+  if (!file.exists(probes, std::to_string(k))) file.refuse(p.where + ": missing (the run has this probe)");
+  const h5::Handle group = file.open_group(probes, std::to_string(k));
+  for (const char* name : {"node_ids", "time_ms", "v_mv"})
+    if (!file.exists(group.get(), name)) file.refuse(p.where + "/" + name + ": missing");
+  p.columns = layout.probe_columns(k);
+  const hsize_t n = p.columns.size();
+  const h5::Handle ids = file.open_dataset(group.get(), "node_ids");
+  const std::vector<hsize_t> id_dims = file.dims(ids.get());
+  if (id_dims.size() != 1 || id_dims[0] != n)
+    file.refuse(p.where + "/node_ids: not " + std::to_string(n) + " ids (the nodes the probe samples)");
+  if (file.type_class(ids.get()) != H5T_INTEGER) file.refuse(p.where + "/node_ids: not integers");
+  file.check_stored(ids.get(), p.where + "/node_ids", n);
+  std::vector<std::uint64_t> stored(n);
+  file.read_rows(ids.get(), H5T_NATIVE_UINT64, 0, n, stored.data());
+  for (std::size_t i = 0; i < n; ++i)
+    if (stored[i] != p.columns[i])
+      file.refuse(p.where + "/node_ids[" + std::to_string(i) + "] = " + std::to_string(stored[i]) + ": the probe's node is " +
+                  std::to_string(p.columns[i]));
+  p.time_ms = file.open_dataset(group.get(), "time_ms");
+  p.v_mv = file.open_dataset(group.get(), "v_mv");
+  if (file.type_class(p.time_ms.get()) != H5T_FLOAT) file.refuse(p.where + "/time_ms: not floating-point numbers");
+  if (file.type_class(p.v_mv.get()) != H5T_FLOAT) file.refuse(p.where + "/v_mv: not floating-point numbers");
+  const std::vector<hsize_t> t_dims = file.dims(p.time_ms.get()), v_dims = file.dims(p.v_mv.get());
+  if (t_dims.size() != 1) file.refuse(p.where + "/time_ms: not 1-dimensional");
+  p.rows = t_dims[0];
+  if (v_dims.size() != 2 || v_dims[0] != p.rows || v_dims[1] != n)
+    file.refuse(p.where + "/v_mv: not [" + std::to_string(p.rows) + ", " + std::to_string(n) +
+                "] (time_ms rows by node_ids)");
+  file.check_stored(p.time_ms.get(), p.where + "/time_ms", p.rows);
+  const bool huge = n > 0 && p.rows > std::numeric_limits<hsize_t>::max() / n;
+  file.check_stored(p.v_mv.get(), p.where + "/v_mv", huge ? std::numeric_limits<hsize_t>::max() : p.rows * n);
+  return p;
+}
+
 }  // namespace
 
 void H5SampleSource::read(const Chunk& chunk) {
   const h5::File file = h5::File::open(path_);
+  if (!file.exists(file.id(), "probes")) file.refuse("no /probes group");
   const h5::Handle probes = file.open_group(file.id(), "probes");
+  file.for_each_link(probes.get(), [&](const std::string& name) {
+    bool known = false;
+    for (std::size_t k = 0; k < layout_.probes.size() && !known; ++k) known = name == std::to_string(k);
+    if (!known) file.refuse("/probes/" + printable(name) + ": not a voltage probe of this run");
+  });
   std::vector<ProbeIn> in;
   for (std::uint32_t k = 0; k < layout_.probes.size(); ++k) {
-    const h5::Handle group = file.open_group(probes.get(), std::to_string(k));
-    ProbeIn p;
-    p.probe = k;
-    const h5::Handle ids = file.open_dataset(group.get(), "node_ids");
-    p.columns.resize(file.dims(ids.get()).at(0));
-    file.read_rows(ids.get(), H5T_NATIVE_UINT64, 0, p.columns.size(), p.columns.data());
-    p.time_ms = file.open_dataset(group.get(), "time_ms");
-    p.v_mv = file.open_dataset(group.get(), "v_mv");
-    p.rows = file.dims(p.time_ms.get()).at(0);
+    ProbeIn p = open_probe(file, probes.get(), layout_, k);
     if (p.columns.empty()) continue;
     p.load(file);
     in.push_back(std::move(p));

@@ -10,11 +10,18 @@
 //     voltages: SampleRow {float64 time_ms, float64 v_mv, uint32 probe, uint32 node}  24 bytes
 // `crc` is the CRC-32 (zlib's) of count, complete and the records. `complete` is
 // how many leading records of the block close a batch (one call of the sink,
-// one epoch of the driver), or kNoBatchEnd. A reader keeps records up to the last
-// batch end of the last intact block: a torn or corrupt tail and a half-written
-// batch are dropped, so what is kept is every record up to some simulated time.
+// one epoch of the driver), or kNoBatchEnd. A reader keeps whole batches only:
+// records up to the last batch end before a torn or damaged part, so what is kept
+// is every record up to some simulated time. Blocks carry their own magic and CRC,
+// so a reader can also find the intact blocks after a damaged one
+// (engine/journal_reader.h) and keep their whole batches, with the time range in
+// between marked as a gap.
+//
+// Bounds a reader checks before allocating: a block's records take at most
+// kMaxBlockBytes (the writer's buffer), the meta at most kMaxMetaBytes.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace spikeq::journal {
@@ -23,6 +30,8 @@ inline constexpr char kMagic[8] = {'S', 'P', 'K', 'Q', 'J', 'R', 'N', 'L'};
 inline constexpr std::uint32_t kVersion = 1;
 inline constexpr std::uint32_t kBlockMagic = 0x4b4c4253;  // "SBLK"
 inline constexpr std::uint32_t kNoBatchEnd = 0xffffffffu;
+inline constexpr std::size_t kMaxBlockBytes = std::size_t{1} << 20;
+inline constexpr std::size_t kMaxMetaBytes = std::size_t{64} << 20;
 
 enum class Kind : std::uint32_t { Spikes = 1, Voltages = 2 };
 

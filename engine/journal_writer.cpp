@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -53,7 +54,8 @@ JournalWriter::JournalWriter(std::string path, journal::Kind kind, std::uint32_t
                              const nlohmann::json& meta, std::size_t buffer_bytes, double sync_interval_s)
     : path_(std::move(path)),
       record_bytes_(record_bytes),
-      capacity_(buffer_bytes / record_bytes > 0 ? buffer_bytes / record_bytes : 1),
+      // Readers refuse blocks larger than kMaxBlockBytes (their allocation bound).
+      capacity_(std::max<std::size_t>(1, std::min(buffer_bytes, journal::kMaxBlockBytes) / record_bytes)),
       write_limit_(write_limit_from_environment()),
       sync_interval_(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
           std::chrono::duration<double>(sync_interval_s))),

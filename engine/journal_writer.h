@@ -1,7 +1,7 @@
 // Appends records to a journal file (engine/journal_format.h) in blocks, so that
 // a run killed at any moment leaves a readable file.
 //
-// Records collect in a buffer (1 MiB by default: the bound on the memory
+// Records collect in a buffer (1 MiB by default and at most: the bound on the memory
 // recording takes); a full buffer is written as one block (write(2), so it
 // survives SIGKILL at once), and at the end of a batch, if `sync_interval_s` of
 // wall time has passed since the last sync, the buffer is written and the file

@@ -1,8 +1,12 @@
 #include "engine/run_data.h"
 
 #include <algorithm>
+#include <cctype>
 #include <numeric>
+#include <set>
+#include <string_view>
 
+#include "engine/input_file.h"
 #include "netdefs/error.h"
 
 namespace spikeq {
@@ -29,26 +33,28 @@ nlohmann::json RunLayout::to_json() const {
   return {{"populations", pops}, {"probes", probe_list}};
 }
 
-RunLayout RunLayout::from_json(const nlohmann::json& j) {
+RunLayout RunLayout::from_json(const nlohmann::json& j, const std::string& origin) {
   RunLayout layout;
   try {
     for (const auto& p : j.at("populations"))
       layout.populations.push_back({p.at("name").get<std::string>(), p.at("size").get<std::uint64_t>(),
                                     p.at("recorded").get<bool>()});
     for (const auto& p : j.at("probes")) {
-      ProbeLayout probe{p.at("population").get<std::uint32_t>(), p.at("node_ids").get<std::vector<std::uint64_t>>(),
-                        p.at("interval_ms").get<double>(), p.at("start_ms").get<double>()};
-      if (probe.population >= layout.populations.size())
-        throw Error("bad recording layout: probe population out of range", Error::Kind::Runtime);
-      layout.probes.push_back(std::move(probe));
+      const auto population = p.at("population").get<std::uint64_t>();
+      if (population >= layout.populations.size())
+        throw Error(origin + ": recording layout: probe of population " + std::to_string(population) +
+                    ": there are " + std::to_string(layout.populations.size()));
+      layout.probes.push_back({static_cast<std::uint32_t>(population), p.at("node_ids").get<std::vector<std::uint64_t>>(),
+                               p.at("interval_ms").get<double>(), p.at("start_ms").get<double>()});
     }
   } catch (const nlohmann::json::exception& e) {
-    throw Error(std::string("bad recording layout: ") + e.what(), Error::Kind::Runtime);
+    throw Error(origin + ": recording layout: " + e.what());
   }
+  layout.validate(origin);
   return layout;
 }
 
-RunLayout RunLayout::from_manifest(const nlohmann::json& manifest) {
+RunLayout RunLayout::from_manifest(const nlohmann::json& manifest, const std::string& origin) {
   RunLayout layout;
   try {
     for (const auto& p : manifest.at("populations"))
@@ -56,15 +62,50 @@ RunLayout RunLayout::from_manifest(const nlohmann::json& manifest) {
                                     p.at("recorded").get<bool>()});
     if (manifest.contains("voltage_probes"))
       for (const auto& p : manifest.at("voltage_probes")) {
-        const auto population = layout.population_index(p.at("population").get<std::string>());
-        if (!population) throw Error("manifest.json: probe of an unknown population", Error::Kind::Runtime);
+        const std::string name = p.at("population").get<std::string>();
+        const auto population = layout.population_index(name);
+        if (!population) throw Error(origin + ": voltage probe of an unknown population \"" + name + "\"");
         layout.probes.push_back({*population, p.at("node_ids").get<std::vector<std::uint64_t>>(),
                                  p.at("interval_ms").get<double>(), p.at("start_ms").get<double>()});
       }
   } catch (const nlohmann::json::exception& e) {
-    throw Error(std::string("manifest.json: ") + e.what(), Error::Kind::Runtime);
+    throw Error(origin + ": " + e.what());
   }
+  layout.validate(origin);
   return layout;
+}
+
+void RunLayout::validate(const std::string& origin) const {
+  if (populations.empty()) throw Error(origin + ": no populations");
+  std::uint64_t total = 0;
+  std::set<std::string_view> names;
+  for (std::size_t i = 0; i < populations.size(); ++i) {
+    const PopulationLayout& p = populations[i];
+    // As the netdef loader requires: names appear in messages and HDF5 paths.
+    const bool identifier = !p.name.empty() && p.name.size() <= 256 && std::isalpha(static_cast<unsigned char>(p.name[0])) &&
+                            std::all_of(p.name.begin(), p.name.end(), [](char c) {
+                              return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                            });
+    if (!identifier)
+      throw Error(origin + ": population " + std::to_string(i) + ": name \"" + printable(p.name) +
+                  "\": must match [A-Za-z][A-Za-z0-9_]*");
+    const std::string where = origin + ": population " + std::to_string(i) + " \"" + p.name + "\"";
+    if (p.size < 1 || p.size > kMaxNodes - total)
+      throw Error(where + ": size " + std::to_string(p.size) + ": must be >= 1 and the sizes at most " +
+                  std::to_string(kMaxNodes) + " in all (node ids are 32-bit)");
+    total += p.size;
+    if (!names.insert(p.name).second) throw Error(where + ": the name is used twice");
+  }
+  for (std::size_t k = 0; k < probes.size(); ++k) {
+    const ProbeLayout& p = probes[k];
+    if (p.population >= populations.size())
+      throw Error(origin + ": voltage probe " + std::to_string(k) + ": no population " + std::to_string(p.population));
+    for (std::size_t i = 0; i < p.node_ids.size(); ++i)
+      if (p.node_ids[i] >= populations[p.population].size)
+        throw Error(origin + ": voltage probe " + std::to_string(k) + ": node_ids[" + std::to_string(i) +
+                    "] = " + std::to_string(p.node_ids[i]) + ": not below the population size " +
+                    std::to_string(populations[p.population].size));
+  }
 }
 
 std::optional<std::uint32_t> RunLayout::population_index(const std::string& name) const {

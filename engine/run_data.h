@@ -33,6 +33,7 @@ struct PopulationLayout {
   std::string name;
   std::uint64_t size = 0;
   bool recorded = false;  // its spikes are recorded
+  bool operator==(const PopulationLayout&) const = default;
 };
 
 struct ProbeLayout {
@@ -40,17 +41,26 @@ struct ProbeLayout {
   std::vector<std::uint64_t> node_ids;  // as in the netdef; empty = every node
   double interval_ms = 0;
   double start_ms = 0;
+  bool operator==(const ProbeLayout&) const = default;
 };
 
 // Enough of the netdef to read and write a run's files without building the network.
+// A layout read from a file (a manifest, a journal's meta) is checked like a
+// netdef would be: sizes >= 1 and at most kMaxNodes in all (node ids are 32-bit),
+// unique names, probes of existing populations and nodes; otherwise Error
+// (BadInput) naming `origin`. The readers rely on it to bound what they allocate.
 struct RunLayout {
+  static constexpr std::uint64_t kMaxNodes = 4294967294u;  // as the netdef loader allows
+
   std::vector<PopulationLayout> populations;
   std::vector<ProbeLayout> probes;
 
   static RunLayout of(const NetworkSpec& spec);
-  static RunLayout from_json(const nlohmann::json& j);
+  static RunLayout from_json(const nlohmann::json& j, const std::string& origin = "journal");
   // From a run's manifest.json (its "populations" and "voltage_probes").
-  static RunLayout from_manifest(const nlohmann::json& manifest);
+  static RunLayout from_manifest(const nlohmann::json& manifest, const std::string& origin = "manifest.json");
+  bool operator==(const RunLayout&) const = default;
+  void validate(const std::string& origin) const;
   nlohmann::json to_json() const;
   std::optional<std::uint32_t> population_index(const std::string& name) const;
   // The nodes a probe samples at each time, in the order samples arrive (sorted,

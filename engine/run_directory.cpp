@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "engine/durable_file.h"
+#include "engine/input_file.h"
 #include "engine/h5_spikes.h"
 #include "engine/h5_voltages.h"
 #include "engine/journal_reader.h"
@@ -33,51 +34,50 @@ bool exists(const std::string& path) {
   return fs::exists(path, ec);
 }
 
-std::vector<std::string> data_files(const std::string& dir) {
-  std::vector<std::string> files;
-  for (const char* name : {kSpikesH5, kVoltagesH5, kSpikesTsv, kVoltagesTsv, JournalSink::kSpikes, JournalSink::kVoltages})
-    if (exists(dir + "/" + name)) files.push_back(name);
-  return files;
-}
-
 void remove_file(const std::string& path) {
   std::error_code ec;
   fs::remove(path, ec);
   if (ec) throw Error(path + ": cannot remove: " + ec.message(), Error::Kind::Runtime);
 }
 
-struct Built {
-  std::vector<std::uint64_t> spikes;  // per population; empty if there was no spike journal
-  double last_ms = 0;
-};
-
-// Builds the final files of `format` from the journals in `dir`, then removes the
-// journals. `tsv_too`: also (re)write the TSV files from them.
-Built build_from_journals(const std::string& dir, OutputFormat format, bool tsv_too) {
-  Built built;
-  const std::string spikes_journal = dir + "/" + JournalSink::kSpikes;
-  const std::string voltages_journal = dir + "/" + JournalSink::kVoltages;
-  if (exists(spikes_journal)) {
-    JournalSource<SpikeRow> source(spikes_journal);
-    const RunLayout layout = source.reader().layout();
-    built.last_ms = source.reader().last_time_ms();
-    if (has_h5(format)) built.spikes = write_spike_report(dir + "/" + kSpikesH5, layout, source);
-    if (tsv_too && has_tsv(format)) built.spikes = write_spikes_tsv(dir + "/" + kSpikesTsv, layout, source);
-  }
-  if (exists(voltages_journal)) {
-    JournalSource<SampleRow> source(voltages_journal);
-    const RunLayout layout = source.reader().layout();
-    built.last_ms = std::max(built.last_ms, source.reader().last_time_ms());
-    if (has_h5(format)) write_voltage_report(dir + "/" + kVoltagesH5, layout, source);
-    if (tsv_too && has_tsv(format)) write_voltages_tsv(dir + "/" + kVoltagesTsv, layout, source);
-  }
-  for (const std::string& path : {spikes_journal, voltages_journal})
-    if (exists(path)) remove_file(path);
+void remove_journals(const std::string& dir) {
+  for (const char* name : {JournalSink::kSpikes, JournalSink::kVoltages})
+    if (exists(dir + "/" + name)) remove_file(dir + "/" + name);
   sync_path(dir);
-  return built;
 }
 
 }  // namespace
+
+std::vector<std::string> run_data_files(const std::string& dir) {
+  std::vector<std::string> files;
+  for (const char* name : {kSpikesH5, kVoltagesH5, kSpikesTsv, kVoltagesTsv, JournalSink::kSpikes, JournalSink::kVoltages})
+    if (exists(dir + "/" + name)) files.push_back(name);
+  return files;
+}
+
+JournalBuild build_from_journals(const std::string& dir, const RunLayout& layout, OutputFormat format, bool tsv_too) {
+  JournalBuild built;
+  const std::string spikes_journal = dir + "/" + JournalSink::kSpikes;
+  const std::string voltages_journal = dir + "/" + JournalSink::kVoltages;
+  // Both are opened (and so checked) before anything is written.
+  std::optional<JournalSource<SpikeRow>> spikes;
+  std::optional<JournalSource<SampleRow>> samples;
+  if (exists(spikes_journal)) spikes.emplace(spikes_journal, &layout);
+  if (exists(voltages_journal)) samples.emplace(voltages_journal, &layout);
+  if (spikes) {
+    built.spikes_scan = spikes->reader().scan();
+    built.last_ms = spikes->reader().last_time_ms();
+    if (has_h5(format)) built.spikes = write_spike_report(dir + "/" + kSpikesH5, layout, *spikes);
+    if (tsv_too && has_tsv(format)) built.spikes = write_spikes_tsv(dir + "/" + kSpikesTsv, layout, *spikes);
+  }
+  if (samples) {
+    built.voltages_scan = samples->reader().scan();
+    built.last_ms = std::max(built.last_ms, samples->reader().last_time_ms());
+    if (has_h5(format)) write_voltage_report(dir + "/" + kVoltagesH5, layout, *samples);
+    if (tsv_too && has_tsv(format)) write_voltages_tsv(dir + "/" + kVoltagesTsv, layout, *samples);
+  }
+  return built;
+}
 
 OutputFormat parse_output_format(const std::string& text) {
   if (text == "h5") return OutputFormat::H5;
@@ -91,9 +91,9 @@ const char* format_name(OutputFormat format) {
 }
 
 RunRecorder::RunRecorder(const Network& network, std::string dir, OutputFormat format)
-    : dir_(std::move(dir)), format_(format) {
+    : dir_(std::move(dir)), format_(format), layout_(RunLayout::of(network.spec())) {
   // A directory reused with --force must not offer an earlier run's files as this one's.
-  for (const std::string& name : data_files(dir_)) remove_file(dir_ + "/" + name);
+  for (const std::string& name : run_data_files(dir_)) remove_file(dir_ + "/" + name);
   for (const char* name : {kSpikesH5, kVoltagesH5, kSpikesTsv, kVoltagesTsv})
     if (exists(dir_ + "/" + name + ".tmp")) remove_file(dir_ + "/" + name + ".tmp");
   if (has_h5(format_)) journal_ = std::make_unique<JournalSink>(network, dir_);
@@ -112,11 +112,26 @@ void RunRecorder::samples(std::span<const VoltageSample> batch) {
   if (tsv_) tsv_->samples(batch);
 }
 
+namespace {
+
+// The run's own journals: a failure to read them back is the run's failure (exit 1).
+JournalBuild build_own(const std::string& dir, const RunLayout& layout, OutputFormat format) {
+  try {
+    JournalBuild built = build_from_journals(dir, layout, format, false);
+    remove_journals(dir);
+    return built;
+  } catch (const Error& e) {
+    throw Error(e.what(), Error::Kind::Runtime);
+  }
+}
+
+}  // namespace
+
 void RunRecorder::finish() {
   if (tsv_) tsv_->close();
   if (journal_) {
     journal_->close();
-    build_from_journals(dir_, format_, false);
+    build_own(dir_, layout_, format_);
   }
 }
 
@@ -132,7 +147,7 @@ std::optional<RunRecorder::Saved> RunRecorder::finish_after_failure() noexcept {
     journal_->abandon();
   }
   try {
-    Built built = build_from_journals(dir_, format_, false);
+    JournalBuild built = build_own(dir_, layout_, format_);
     return Saved{std::move(built.spikes), built.last_ms};
   } catch (const std::exception&) {
     // The journals stay; `spikeq recover` can build the files once the cause is fixed.
@@ -140,110 +155,27 @@ std::optional<RunRecorder::Saved> RunRecorder::finish_after_failure() noexcept {
   }
 }
 
-std::vector<std::string> RunRecorder::files() const { return data_files(dir_); }
+std::vector<std::string> RunRecorder::files() const { return run_data_files(dir_); }
 
-namespace {
-
-nlohmann::json read_manifest(const std::string& dir) {
+nlohmann::json read_run_manifest(const std::string& dir) {
   const std::string path = dir + "/manifest.json";
-  std::ifstream in(path);
-  if (!in) throw Error(dir + ": not a run directory (no manifest.json)");
-  std::stringstream text;
-  text << in.rdbuf();
+  if (!exists(path)) throw Error(dir + ": not a run directory (no manifest.json)");
+  const std::string text = read_input_file(path);
   try {
-    return nlohmann::json::parse(text.str());
+    nlohmann::json manifest = nlohmann::json::parse(text);
+    if (!manifest.is_object()) throw Error(path + ": not a JSON object");
+    return manifest;
   } catch (const nlohmann::json::exception&) {
     throw Error(path + ": not valid JSON");
   }
 }
 
-// Spikes per population from the recorded files, and the time up to which they are whole.
-void set_counts(nlohmann::json& manifest, const std::vector<std::uint64_t>& spikes, double simulated_ms) {
-  manifest["simulated_ms"] = simulated_ms;
-  const double seconds = simulated_ms * 1e-3;
-  auto& pops = manifest.at("populations");
-  for (std::size_t i = 0; i < pops.size() && i < spikes.size(); ++i) {
-    auto& p = pops[i];
-    if (!p.value("recorded", false)) {  // not recorded: its spikes are not in the files
-      p["spikes"] = nullptr;
-      p["rate_hz"] = nullptr;
-      continue;
-    }
-    p["spikes"] = spikes[i];
-    const double size = p.value("size", 0.0);
-    p["rate_hz"] = seconds > 0 && size > 0 ? static_cast<double>(spikes[i]) / (size * seconds) : 0.0;
-  }
-}
-
-}  // namespace
-
-RecoverReport recover_run_directory(const std::string& dir) {
-  nlohmann::json manifest = read_manifest(dir);
-  RecoverReport report;
-  report.status_before = manifest.value("status", "");
-  const OutputFormat format = parse_output_format(manifest.value("format", "tsv"));
-  const RunLayout layout = RunLayout::from_manifest(manifest);
-  for (const char* name : {kSpikesH5, kVoltagesH5, kSpikesTsv, kVoltagesTsv}) {
-    const std::string tmp = dir + "/" + name + ".tmp";  // a file being built when the run died
-    if (exists(tmp)) remove_file(tmp);
-  }
-  const bool journals = exists(dir + "/" + JournalSink::kSpikes) || exists(dir + "/" + JournalSink::kVoltages);
-  const bool unfinished = report.status_before == "running" || report.status_before == "failed";
-  std::vector<std::uint64_t> spikes;
-  double simulated_ms = manifest.value("simulated_ms", 0.0);
-  if (journals) {
-    // The journals are the record of the run; a streamed TSV is rewritten from them
-    // so that both formats hold the same spikes.
-    Built built = build_from_journals(dir, format, unfinished);
-    spikes = std::move(built.spikes);
-    if (unfinished) simulated_ms = built.last_ms;
-    report.changed = true;
-  } else if (report.status_before == "running" && has_h5(format) && exists(dir + "/" + kSpikesH5)) {
-    // Killed after the files were built, before the manifest said so: they are whole.
-    H5SpikeSource source(dir + "/" + kSpikesH5, layout);
-    spikes.assign(layout.populations.size(), 0);
-    simulated_ms = 0;
-    source.read([&](std::span<const SpikeRow> rows) {
-      for (const SpikeRow& r : rows) ++spikes[r.population];
-      if (!rows.empty()) simulated_ms = rows.back().time_ms;
-    });
-    report.changed = true;
-  } else if (report.status_before == "running" && has_tsv(format)) {
-    simulated_ms = 0;
-    if (exists(dir + "/" + kSpikesTsv)) {
-      simulated_ms = cut_tsv_to_whole_times(dir + "/" + kSpikesTsv, 2);
-      TsvSpikeSource source(dir + "/" + kSpikesTsv, layout);
-      spikes.assign(layout.populations.size(), 0);
-      source.read([&](std::span<const SpikeRow> rows) {
-        for (const SpikeRow& r : rows) ++spikes[r.population];
-      });
-    }
-    if (exists(dir + "/" + kVoltagesTsv))
-      simulated_ms = std::max(simulated_ms, cut_tsv_to_whole_times(dir + "/" + kVoltagesTsv, 3));
-    report.changed = true;
-  }
-  report.status = report.status_before == "running" ? "interrupted" : report.status_before;
-  if (report.changed) {
-    if (unfinished && !spikes.empty()) set_counts(manifest, spikes, simulated_ms);
-    if (unfinished) manifest["simulated_ms"] = simulated_ms;
-    manifest["status"] = report.status;
-    manifest["files"] = data_files(dir);
-    if (report.status_before == "running") manifest["recovered_utc"] = utc_now_iso8601();
-    write_manifest(dir, manifest);
-  }
-  report.simulated_ms = manifest.value("simulated_ms", 0.0);
-  for (const auto& p : manifest.at("populations"))
-    if (p.value("recorded", false) && p["spikes"].is_number()) report.spikes += p["spikes"].get<std::uint64_t>();
-  report.files = data_files(dir);
-  return report;
-}
-
 std::vector<std::string> convert_run_directory(const std::string& dir, OutputFormat to) {
-  nlohmann::json manifest = read_manifest(dir);
-  const std::string status = manifest.value("status", "");
+  nlohmann::json manifest = read_run_manifest(dir);
+  const std::string status = manifest.contains("status") && manifest["status"].is_string() ? manifest["status"].get<std::string>() : "";
   if (status == "running" || exists(dir + "/" + JournalSink::kSpikes))
     throw Error(dir + ": the run did not finish (status " + status + "); run `spikeq recover " + dir + "` first");
-  const RunLayout layout = RunLayout::from_manifest(manifest);
+  const RunLayout layout = RunLayout::from_manifest(manifest, dir + "/manifest.json");
   std::vector<std::string> written;
   const bool to_h5 = to == OutputFormat::H5;
   const std::string spikes_from = dir + "/" + (to_h5 ? kSpikesTsv : kSpikesH5);
@@ -267,7 +199,7 @@ std::vector<std::string> convert_run_directory(const std::string& dir, OutputFor
     }
     written.push_back(to_h5 ? kVoltagesH5 : kVoltagesTsv);
   }
-  manifest["files"] = data_files(dir);
+  manifest["files"] = run_data_files(dir);
   write_manifest(dir, manifest);
   return written;
 }

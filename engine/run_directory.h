@@ -15,9 +15,10 @@
 // renamed, and the journals removed. After SIGKILL or power loss the journals
 // remain: `spikeq recover DIR` builds the files from them (all batches synced
 // before the kill, so at most ~1 s of wall time is lost) and marks the manifest
-// "interrupted" with the time of the last record kept. TSV output is streamed
-// directly (flushed and synced about once a second too); a TSV-only run is
-// recovered by cutting the file after the last whole instant.
+// "interrupted" with the time of the last record kept (engine/recover.h: what it
+// keeps and drops, damaged journals, gaps, trial and sweep layouts). TSV output
+// is streamed directly (flushed and synced about once a second too); a TSV-only
+// run is recovered by cutting the file after the last whole instant.
 // Memory for recording: the journal buffers (1 MiB each) while running, and a few
 // MB of buffers while building the files, whatever the number of spikes.
 #pragma once
@@ -28,7 +29,11 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "engine/journal_reader.h"
 #include "engine/recording.h"
+#include "engine/run_data.h"
 
 namespace spikeq {
 
@@ -68,22 +73,27 @@ class RunRecorder : public RunSink {
  private:
   std::string dir_;
   OutputFormat format_;
+  RunLayout layout_;
   std::unique_ptr<JournalSink> journal_;
   std::unique_ptr<TsvSink> tsv_;
 };
 
-struct RecoverReport {
-  std::string status_before, status;
-  bool changed = false;          // anything rebuilt or rewritten
-  double simulated_ms = 0;       // as the manifest now says
-  std::uint64_t spikes = 0;      // recorded spikes in the files
-  std::vector<std::string> files;
-};
+// DIR/manifest.json as JSON; Error (BadInput) if missing or not JSON.
+nlohmann::json read_run_manifest(const std::string& dir);
 
-// `spikeq recover DIR`: turns what a killed run left into valid files and a
-// manifest with status "interrupted" (a finished run is left as it is).
-// Throws Error: BadInput if DIR is not a run directory, Runtime on I/O failure.
-RecoverReport recover_run_directory(const std::string& dir);
+// The data files (spikes.h5, ..., the journals) present in `dir`, in a fixed order.
+std::vector<std::string> run_data_files(const std::string& dir);
+
+// The journals of `dir` (read against `layout`, engine/journal_reader.h) turned
+// into the final files of `format` (and the TSV files too if `tsv_too`). The
+// journals stay; the caller removes or keeps them. Reading errors are BadInput
+// (a damaged journal), writing errors Runtime.
+struct JournalBuild {
+  std::vector<std::uint64_t> spikes;  // per population; empty if there was no spike journal
+  double last_ms = 0;                 // of the last record kept
+  std::optional<JournalScan> spikes_scan, voltages_scan;
+};
+JournalBuild build_from_journals(const std::string& dir, const RunLayout& layout, OutputFormat format, bool tsv_too);
 
 // `spikeq convert DIR --to h5|tsv`: writes spikes (and voltages) in the other
 // format from the ones present; returns the files written.

@@ -107,7 +107,8 @@ TEST_CASE("journal: written batches read back exactly, with the layout") {
   std::vector<SpikeRow> expected;
   for (const auto& b : batches) expected.insert(expected.end(), b.begin(), b.end());
   CHECK(source.reader().records() == expected.size());
-  CHECK(source.reader().dropped_bytes() == 0);
+  CHECK(source.reader().scan().torn_bytes == 0);
+  CHECK(source.reader().scan().damaged.empty());
   CHECK(source.reader().last_time_ms() == expected.back().time_ms);
   CHECK(source.reader().layout().populations[1].name == "b");
   CHECK(same(read_all(source), expected));
@@ -138,18 +139,35 @@ TEST_CASE("journal: a file cut anywhere keeps exactly the whole batches before t
   }
 }
 
-TEST_CASE("journal: a corrupt block ends what is kept") {
+// Changed with issue 15: a corrupt block no longer ends what is kept; the intact
+// blocks after it are salvaged from their first batch end on, with a gap marked.
+TEST_CASE("journal: a corrupt block is skipped, the intact blocks after it salvaged with the gap marked") {
   TempDir dir;
   const std::string path = dir / "spikes.journal";
   const auto batches = write_journal(path, 10, 100);  // one batch per block
+  const auto size = std::filesystem::file_size(path);
+  const std::uint64_t block = 16 + 100 * 16;
   {
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(-static_cast<long>(4 * (16 + 100 * 16) - 40), std::ios::end);  // inside the 7th of 10 blocks
+    f.seekp(-static_cast<long>(4 * block - 40), std::ios::end);  // inside the 7th of 10 blocks
     f.put('\x5a');
   }
   JournalSource<SpikeRow> source(path);
-  CHECK(source.reader().records() == 600);
-  CHECK(source.reader().dropped_bytes() == 4 * (16 + 100 * 16));
+  const JournalScan& scan = source.reader().scan();
+  // Blocks 1-6 whole; block 8 may continue a batch of block 7 (a block says only
+  // where its last batch ends), so salvage starts at block 9.
+  CHECK(source.reader().records() == 800);
+  CHECK(scan.blocks == 9);
+  CHECK(scan.dropped_records() == 100);
+  REQUIRE(scan.damaged.size() == 1);
+  CHECK(scan.damaged[0].begin == size - 4 * block);
+  CHECK(scan.damaged[0].end == size - 3 * block);
+  REQUIRE(scan.gaps.size() == 1);
+  CHECK(scan.gaps[0].from_ms == batches[5].back().time_ms);
+  CHECK(scan.gaps[0].to_ms == batches[8].front().time_ms);
+  std::vector<SpikeRow> expected;
+  for (std::size_t b : {0, 1, 2, 3, 4, 5, 8, 9}) expected.insert(expected.end(), batches[b].begin(), batches[b].end());
+  CHECK(same(read_all(source), expected));
 }
 
 TEST_CASE("journal: a failed write (disk full) throws one message and leaves a valid journal") {
@@ -161,9 +179,10 @@ TEST_CASE("journal: a failed write (disk full) throws one message and leaves a v
   {
     JournalWriter writer(path, journal::Kind::Spikes, sizeof(SpikeRow), {{"layout", layout_of({{"a", 100, true}}).to_json()}},
                          16 * 100, 0);
-    const std::vector<SpikeRow> rows = random_spikes(100, 1, 100, 1);
+    std::vector<SpikeRow> rows = random_spikes(100, 1, 100, 1);
     try {
       for (; appended_batches < 1000; ++appended_batches) {
+        for (SpikeRow& r : rows) r.time_ms += 100;  // a journal is in time order
         writer.append(rows.data(), rows.size());
         writer.end_batch();
       }
@@ -177,7 +196,8 @@ TEST_CASE("journal: a failed write (disk full) throws one message and leaves a v
   CHECK(appended_batches > 5);
   CHECK(appended_batches < 20);
   JournalSource<SpikeRow> source(path);
-  CHECK(source.reader().dropped_bytes() == 0);  // the partial block was truncated away
+  CHECK(source.reader().scan().torn_bytes == 0);  // the partial block was truncated away
+  CHECK(source.reader().scan().damaged.empty());
   CHECK(source.reader().records() == appended_batches * 100);
   CHECK(std::filesystem::file_size(path) <= 20000);
 }
@@ -244,7 +264,11 @@ TEST_CASE("TSV rows: write, read back, and cut a killed run's file after its las
   // last whole line, which may have lost rows in the same batch.
   const auto size = std::filesystem::file_size(dir / "spikes.tsv");
   std::filesystem::resize_file(dir / "spikes.tsv", size - 3);
-  const double before = cut_tsv_to_whole_times(dir / "spikes.tsv", 2);
+  const TsvScan scan = scan_tsv_for_recovery(dir / "spikes.tsv", layout, TsvKind::Spikes);
+  CHECK(scan.torn_bytes > 0);
+  CHECK_FALSE(scan.damaged());
+  cut_tsv(dir / "spikes.tsv", scan, TsvKind::Spikes);
+  const double before = scan.complete_before_ms;
   CHECK(before == rows[rows.size() - 2].time_ms);
   std::vector<SpikeRow> expected;
   for (const SpikeRow& r : rows)
