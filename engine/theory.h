@@ -30,6 +30,18 @@ struct InputCoefficients {
 };
 InputCoefficients input_coefficients(const NetworkSpec& spec, std::size_t population);
 
+// The same coefficients for every population at once, sparse: one entry per
+// projection from a LIF population (`lif_sources[k]` the source population of
+// the k-th term). O(populations + projections), for loops over all populations.
+struct SparseInput {
+  double mu_fixed_mv = 0;
+  double var_fixed_mv2 = 0;
+  std::vector<std::size_t> lif_sources;
+  std::vector<double> mu_mv_per_hz;
+  std::vector<double> var_mv2_per_hz;
+};
+std::vector<SparseInput> sparse_inputs(const NetworkSpec& spec);
+
 // mu: total input mean including background, excluding E_l (m = E_l + mu_mv).
 // sigma: total amplitude, sigma^2 = sigma_bg^2 + sigma_input^2.
 struct InputMoments {
@@ -56,7 +68,15 @@ struct PopulationTheory {
 // fallback), started from silence, so the solution found is one that the rate
 // dynamics tau dnu/dt = -nu + Siegert(nu) reaches from low activity. Use
 // mean_field_solutions_hz to see every solution of a homogeneous network.
+//
+// Cost and failure: linear in populations + projections, except the joint solve
+// (its Newton step is quadratic in the unknowns): with more than
+// kMaxJointPopulations LIF populations driven by LIF populations, the feed-forward
+// ones (on no cycle) are still evaluated in topological order and the cyclic ones
+// are reported not converged. Never throws on a validated spec: input moments
+// that overflow (no bounded netdef gets there) give a NaN rate, converged = false.
 std::vector<PopulationTheory> predict(const NetworkSpec& spec);
+inline constexpr std::size_t kMaxJointPopulations = 256;
 
 // A network whose LIF populations all share the neuron parameters and receive
 // the same input moments when they all fire at one rate nu (Brunel's model A

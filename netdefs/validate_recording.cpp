@@ -28,7 +28,11 @@ void validate_probe(const pb::Network& network, int index, const PopulationIndex
     }
   }
   top.require_positive(field + "interval_ms", probe.interval_ms());
-  if (probe.has_start_ms()) top.require_non_negative(field + "start_ms", probe.start_ms());
+  top.require_at_most(field + "interval_ms", probe.interval_ms(), limits::kMaxTimeMs);
+  if (probe.has_start_ms()) {
+    top.require_non_negative(field + "start_ms", probe.start_ms());
+    top.require_at_most(field + "start_ms", probe.start_ms(), limits::kMaxTimeMs);
+  }
 }
 
 }  // namespace
