@@ -90,6 +90,8 @@ struct Counts {
   double largest_pool = 0;    // fixed_indegree without multapses: one source pool at a time
   double poisson_hz = 0;      // generated Poisson spikes per second, all nodes
   double recorded_poisson_hz = 0;
+  double drift_hz = 0;        // LIF spikes per second by drift alone (e_l + mu above threshold)
+  double recorded_drift_hz = 0;
   double probe_nodes = 0, samples = 0;
   double epoch_ms = kDefaultEpochMs;
   double ring_slots = 0;      // stepped: largest LIF delay in steps, + 1
@@ -108,6 +110,15 @@ Counts count(const NetworkSpec& spec) {
     if (p.kind == ModelKind::Lif) {
       c.lif_nodes += static_cast<double>(p.size);
       c.noisy = c.noisy || p.lif.sigma_mv > 0;
+      // The free membrane's own rate, as validation bounds it (netdefs/validate_budgets.cpp).
+      const double m = p.lif.mean_target_mv();
+      if (m > p.lif.v_th_mv) {
+        const double period_ms =
+            p.lif.t_ref_ms + p.lif.tau_m_ms * std::log1p((p.lif.v_th_mv - p.lif.v_reset_mv) / (m - p.lif.v_th_mv));
+        const double hz = static_cast<double>(p.size) * (period_ms > 0 ? 1000.0 / period_ms : 1e300);
+        c.drift_hz += hz;
+        if (spec.recording.spikes_from[i]) c.recorded_drift_hz += hz;
+      }
     }
     generated[i] = p.kind == ModelKind::Poisson && spec.recording.spikes_from[i];
   }
@@ -176,10 +187,10 @@ Bytes state_bytes(const NetworkSpec& spec, const Counts& c) {
     b += Bytes::of(c.ring_slots) * Bytes::of(c.lif_nodes) * 8;
     return b;
   }
-  // One epoch's buffers: twice the expected Poisson spikes (room for the
-  // fluctuation), a spike per LIF node, the epoch's share of the samples.
+  // One epoch's buffers: twice the expected Poisson and drift spikes (room for
+  // the fluctuation), a spike per LIF node, the epoch's share of the samples.
   const double epochs = std::max(1.0, spec.duration_ms / c.epoch_ms);
-  b += Bytes::of(2 * c.poisson_hz * c.epoch_ms / 1000 + c.lif_nodes) * kBytesPerEpochSpike;
+  b += Bytes::of(2 * (c.poisson_hz + c.drift_hz) * c.epoch_ms / 1000 + c.lif_nodes) * kBytesPerEpochSpike;
   b += Bytes::of(c.samples / epochs + c.probe_nodes) * kBytesPerEpochSample;
   return b;
 }
@@ -214,7 +225,8 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, const RunShape& shape) {
   const std::uint64_t threads = std::max<std::uint64_t>(shape.threads, 1);
   m.trials_in_flight = std::min(threads, m.trials_total);
   m.networks_in_flight = shape.redraw_connectivity ? m.trials_in_flight : std::min(threads, shape.points);
-  m.readback_bytes = (Bytes::of(c.recorded_poisson_hz * spec.duration_ms / 1000) * kReadbackBytesPerSpike +
+  m.readback_bytes = (Bytes::of((c.recorded_poisson_hz + c.recorded_drift_hz) * spec.duration_ms / 1000) *
+                          kReadbackBytesPerSpike +
                       Bytes::of(c.samples) * kReadbackBytesPerSample)
                          .value();
   m.record_bytes = (Bytes(kRecordBytesPerTrial) + Bytes(spec.populations.size()) * kRecordBytesPerPopulation).value();

@@ -71,6 +71,11 @@ inline constexpr double kMaxMemoryLimitMb = 1e9;
 // Expected Poisson spikes generated plus Poisson arrivals delivered: rate x
 // (generated nodes + edges) x duration, summed over Poisson populations.
 inline constexpr double kMaxPoissonEvents = 1e12;
+// LIF populations that fire by drift alone (e_l + mu above threshold): their
+// spikes and the pulses they deliver, at the free membrane's rate 1/(t_ref +
+// tau ln((m - V_r)/(m - theta))). This also keeps the interval between two such
+// spikes far above a double's resolution of t.
+inline constexpr double kMaxDriftEvents = 1e12;
 // Event mode: the run advances in epochs of the smallest LIF-sourced delay (at
 // most 10 ms), each with a fixed cost (a sort, a hand-over to the recorder).
 inline constexpr double kMaxEpochs = 1e9;

@@ -4,6 +4,8 @@
 // anything is built, and refused with the estimate, naming the field that
 // contributes most. The budgets and why they are what they are: netdefs/limits.h.
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -132,6 +134,61 @@ void validate_poisson_events(const pb::Network& network, const std::vector<Endpo
   }
 }
 
+// LIF populations whose free membrane (m = e_l + mu above threshold) fires by
+// drift alone, t_ref + tau ln((m - V_r)/(m - theta)) apart: their spikes and the
+// pulses those deliver are work like Poisson events. (Firing driven by noise or
+// pulses is not bounded here: every spike still advances time, see
+// validate_tolerance.) Without this, mu = 1e6 mV with t_ref = 0 fires every
+// 1e-19 ms, below a double's resolution of t, and the run never ends.
+void validate_drift_spikes(const pb::Network& network, const std::vector<Endpoints>& ends,
+                           const std::vector<double>& edges, const std::string& origin) {
+  const std::size_t n = static_cast<std::size_t>(network.populations_size());
+  std::vector<double> out_edges(n, 0);
+  for (std::size_t i = 0; i < ends.size(); ++i) out_edges[ends[i].source] += edges[i];
+  const double seconds = network.duration_ms() / 1000.0;
+  double total = 0, worst = -1, worst_rate = 0;
+  std::size_t worst_index = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const pb::Population& population = network.populations(static_cast<int>(i));
+    if (!population.has_lif()) continue;
+    const pb::LifModel& lif = population.lif();
+    const double m = lif.e_l_mv() + lif.mu_mv();
+    if (!(m > lif.v_th_mv())) continue;
+    // ln((m - V_r)/(m - theta)) as log1p, exact when m is far above threshold.
+    const double period_ms = lif.t_ref_ms() + lif.tau_m_ms() * std::log1p((lif.v_th_mv() - lif.v_reset_mv()) / (m - lif.v_th_mv()));
+    const double rate_hz = period_ms > 0 ? 1000.0 / period_ms : std::numeric_limits<double>::infinity();
+    const double events = rate_hz * seconds * (static_cast<double>(population.size()) + out_edges[i]);
+    total += events;
+    if (events > worst) worst = events, worst_index = i, worst_rate = rate_hz;
+  }
+  if (total > limits::kMaxDriftEvents) {
+    const pb::Population& population = network.populations(static_cast<int>(worst_index));
+    Scope(origin, "populations[" + std::to_string(worst_index) + "] " + quote(population.name()))
+        .fail("lif.mu_mv", population.lif().mu_mv(),
+              "the free membrane fires by drift alone at ~" + estimate_text(worst_rate) + " Hz, ~" +
+                  estimate_text(total) + " spikes and pulses over duration_ms = " + format_number(network.duration_ms()) +
+                  ": must be <= " + estimate_text(limits::kMaxDriftEvents));
+  }
+}
+
+// Event mode, noisy LIF: a crossing is located to within the tolerance and the
+// spike placed at the end of its bracket, at least tolerance / 2 after the
+// piece's start; that step must move t, so the tolerance must exceed a few ulps
+// of the largest time, duration_ms.
+void validate_tolerance(const pb::Network& network, const Scope& top) {
+  bool noisy = false;
+  for (const pb::Population& population : network.populations())
+    noisy = noisy || (population.has_lif() && population.lif().sigma_mv() > 0);
+  const double duration = network.duration_ms();
+  const double ulps8 = 8 * (std::nextafter(duration, std::numeric_limits<double>::infinity()) - duration);
+  const double tolerance = network.simulation().crossing_tolerance_ms();
+  if (noisy && !(tolerance >= ulps8)) {
+    top.fail("simulation.crossing_tolerance_ms", tolerance,
+             "must be >= " + estimate_text(ulps8) + " (8 ulps of duration_ms = " + format_number(duration) +
+                 ": a located crossing must advance time)");
+  }
+}
+
 // Event mode: epochs of the smallest LIF-sourced delay (10 ms without one).
 void validate_epochs(const pb::Network& network, const std::vector<Endpoints>& ends, const std::string& origin) {
   double smallest = 10;
@@ -219,11 +276,13 @@ void validate_budgets(const pb::Network& network, const PopulationIndex& populat
   const std::vector<Endpoints> ends = endpoints_of(network, populations);
   const std::vector<double> edges = validate_edges(network, ends, origin);
   validate_poisson_events(network, ends, edges, recorded_populations(network, populations), origin);
+  validate_drift_spikes(network, ends, edges, origin);
   if (network.simulation().mode() == pb::Simulation::STEPPED) {
     validate_steps(network, top);
   } else {
     validate_epochs(network, ends, origin);
     validate_ou_pieces(network, top);
+    validate_tolerance(network, top);
   }
   validate_probe_samples(network, populations, top);
 }
