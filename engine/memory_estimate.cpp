@@ -86,7 +86,7 @@ struct Counts {
   double source_nodes = 0;    // Poisson nodes whose own train is generated
   double in_degree_slots = 0; // per projection, one counter per target node
   double delay_groups = 0;    // per node, its delay groups
-  double pulse_slots = 0;     // per node, the projections delivering into its population
+  double pulse_slots = 0;     // per node and population, the most projections delivering into one population
   double largest_pool = 0;    // fixed_indegree without multapses: one source pool at a time
   double poisson_hz = 0;      // generated Poisson spikes per second, all nodes
   double recorded_poisson_hz = 0;
@@ -155,8 +155,10 @@ Counts count(const NetworkSpec& spec) {
     if (spec.recording.spikes_from[i]) c.recorded_poisson_hz += static_cast<double>(p.size) * p.poisson.rate_hz;
   }
   // The engine sizes pulse counters by the population with the most incoming
-  // spike-delivering projections, for every node (engine/event_driver.cpp).
-  c.pulse_slots = c.nodes * max_slots;
+  // spike-delivering projections, for every node and every population (its
+  // slot table): quadratic when many populations feed one
+  // (engine/event_driver.cpp, init_pulse_counts).
+  c.pulse_slots = (c.nodes + static_cast<double>(n)) * max_slots;
   for (const VoltageProbeSpec& probe : spec.recording.voltage_probes) {
     const double nodes = probe.node_ids.empty() ? static_cast<double>(spec.populations[probe.population].size)
                                                 : static_cast<double>(probe.node_ids.size());
