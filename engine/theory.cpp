@@ -4,9 +4,11 @@
 #include "engine/theory.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <map>
 
 #include "engine/connect.h"
 #include "engine/fixed_point.h"
@@ -103,21 +105,52 @@ Components strong_components(const std::vector<std::vector<std::size_t>>& drives
 
 // The Siegert rate and CV, or NaN when the input moments are not finite (they
 // overflow only for netdefs validation refuses; theory must not throw anyway).
-bool usable(const InputMoments& in) { return std::isfinite(in.mu_mv) && std::isfinite(in.sigma_mv); }
+bool usable(const LifParams& p, const InputMoments& in) {
+  return std::isfinite(in.mu_mv) && std::isfinite(in.sigma_mv) && std::isfinite(p.e_l_mv + in.mu_mv);
+}
 
 double siegert_for(const NetworkSpec& spec, std::size_t pop, const InputMoments& in) {
   const LifParams& p = spec.populations[pop].lif;
-  if (!usable(in) || !std::isfinite(p.e_l_mv + in.mu_mv)) return std::numeric_limits<double>::quiet_NaN();
+  if (!usable(p, in)) return std::numeric_limits<double>::quiet_NaN();
   return siegert_rate_hz(p.tau_m_ms, p.t_ref_ms, p.v_th_mv, p.v_reset_mv, p.e_l_mv + in.mu_mv,
                          in.sigma_mv);
 }
 
-double cv_for(const NetworkSpec& spec, std::size_t pop, const InputMoments& in) {
-  const LifParams& p = spec.populations[pop].lif;
-  if (!usable(in) || !std::isfinite(p.e_l_mv + in.mu_mv)) return std::numeric_limits<double>::quiet_NaN();
-  return siegert_cv(p.tau_m_ms, p.t_ref_ms, p.v_th_mv, p.v_reset_mv, p.e_l_mv + in.mu_mv,
-                    in.sigma_mv);
-}
+// Rates and CVs of the populations evaluated one by one, remembered by their
+// exact arguments: 40,000 identical noisy populations cost one quadrature (the
+// CV's double integral takes ~2 ms), and so does the tail of a long chain once
+// its rates have converged to the last bit.
+class SiegertMemo {
+ public:
+  double rate_hz(const NetworkSpec& spec, std::size_t pop, const InputMoments& in) {
+    const LifParams& p = spec.populations[pop].lif;
+    if (!usable(p, in)) return std::numeric_limits<double>::quiet_NaN();  // NaN keys would break the map's order
+    const Key key = key_of(p, in);
+    if (const auto found = rates_.find(key); found != rates_.end()) return found->second;
+    return rates_.emplace(key, siegert_rate_hz(key[0], key[1], key[2], key[3], key[4], key[5])).first->second;
+  }
+
+  // sigma = 0 costs nothing (CV 0); the others are integrated while fewer than
+  // kMaxCvIntegrals distinct ones have been, then NaN.
+  double cv(const NetworkSpec& spec, std::size_t pop, const InputMoments& in) {
+    const LifParams& p = spec.populations[pop].lif;
+    if (!usable(p, in)) return std::numeric_limits<double>::quiet_NaN();
+    const Key key = key_of(p, in);
+    if (in.sigma_mv == 0) return siegert_cv(key[0], key[1], key[2], key[3], key[4], key[5]);
+    if (const auto found = cvs_.find(key); found != cvs_.end()) return found->second;
+    if (cvs_.size() >= kMaxCvIntegrals) return std::numeric_limits<double>::quiet_NaN();
+    return cvs_.emplace(key, siegert_cv(key[0], key[1], key[2], key[3], key[4], key[5])).first->second;
+  }
+
+ private:
+  using Key = std::array<double, 6>;
+
+  static Key key_of(const LifParams& p, const InputMoments& in) {
+    return {p.tau_m_ms, p.t_ref_ms, p.v_th_mv, p.v_reset_mv, p.e_l_mv + in.mu_mv, in.sigma_mv};
+  }
+
+  std::map<Key, double> rates_, cvs_;
+};
 
 InputMoments moments_of(const SparseInput& in, const std::vector<double>& rates_hz) {
   double mu = in.mu_fixed_mv;
@@ -232,19 +265,22 @@ FixedPointResult solve_jointly(const NetworkSpec& spec, const std::vector<Sparse
 // solved (NaN, so everything downstream is not converged either).
 void solve_by_components(const NetworkSpec& spec, const std::vector<SparseInput>& inputs,
                          const std::vector<std::size_t>& unknown, const Components& comps,
-                         std::vector<double>& rates, std::vector<bool>& converged) {
+                         std::vector<double>& rates, std::vector<bool>& converged, SiegertMemo& memo) {
   std::vector<std::vector<std::size_t>> members(comps.count);
   for (std::size_t i : unknown) members[comps.of[i]].push_back(i);
   for (const std::vector<std::size_t>& group : members) {
     if (group.empty()) continue;
     if (!comps.cyclic[comps.of[group.front()]]) {
       const std::size_t i = group.front();
-      rates[i] = siegert_for(spec, i, moments_of(inputs[i], rates));
+      rates[i] = memo.rate_hz(spec, i, moments_of(inputs[i], rates));
       converged[i] = std::isfinite(rates[i]);
       continue;
     }
     if (group.size() > kMaxJointPopulations) {
-      for (std::size_t i : group) rates[i] = std::numeric_limits<double>::quiet_NaN();
+      for (std::size_t i : group) {
+        rates[i] = std::numeric_limits<double>::quiet_NaN();
+        converged[i] = false;
+      }
       continue;
     }
     const FixedPointResult solved = solve_jointly(spec, inputs, group, rates);
@@ -257,7 +293,7 @@ void solve_by_components(const NetworkSpec& spec, const std::vector<SparseInput>
 
 }  // namespace
 
-std::vector<PopulationTheory> predict(const NetworkSpec& spec) {
+std::vector<PopulationTheory> predict(const NetworkSpec& spec, bool with_cv) {
   const std::size_t n = spec.populations.size();
   const auto drives = lif_drive_graph(spec);
   const std::vector<SparseInput> inputs = sparse_inputs(spec);
@@ -273,8 +309,9 @@ std::vector<PopulationTheory> predict(const NetworkSpec& spec) {
     if (!is_lif(spec, i)) rates[i] = spec.populations[i].poisson.rate_hz;
     else if (lif_input[i]) unknown.push_back(i);
   }
+  SiegertMemo memo;
   for (std::size_t i = 0; i < n; ++i)
-    if (is_lif(spec, i) && !lif_input[i]) rates[i] = siegert_for(spec, i, moments_of(inputs[i], rates));
+    if (is_lif(spec, i) && !lif_input[i]) rates[i] = memo.rate_hz(spec, i, moments_of(inputs[i], rates));
 
   const Components comps = strong_components(drives);
   std::vector<bool> converged(n, true);
@@ -287,7 +324,7 @@ std::vector<PopulationTheory> predict(const NetworkSpec& spec) {
       }
     }
   } else {
-    solve_by_components(spec, inputs, unknown, comps, rates, converged);
+    solve_by_components(spec, inputs, unknown, comps, rates, converged, memo);
   }
 
   std::vector<PopulationTheory> out(n);
@@ -303,9 +340,9 @@ std::vector<PopulationTheory> predict(const NetworkSpec& spec) {
     t.is_lif = true;
     t.mu_mv = in.mu_mv;
     t.sigma_mv = in.sigma_mv;
-    t.cv_isi = cv_for(spec, i, in);
+    t.cv_isi = with_cv ? memo.cv(spec, i, in) : std::numeric_limits<double>::quiet_NaN();
     t.recurrent = comps.cyclic[comps.of[i]];
-    t.converged = converged[i] && std::isfinite(t.rate_hz) && std::isfinite(t.cv_isi);
+    t.converged = converged[i] && std::isfinite(t.rate_hz);
     t.formula = t.recurrent      ? kMeanFieldFormula
                 : lif_input[i] ? kFeedForwardFormula
                                : kSiegertFormula;

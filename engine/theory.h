@@ -69,14 +69,25 @@ struct PopulationTheory {
 // dynamics tau dnu/dt = -nu + Siegert(nu) reaches from low activity. Use
 // mean_field_solutions_hz to see every solution of a homogeneous network.
 //
-// Cost and failure: linear in populations + projections, except the joint solve
-// (its Newton step is quadratic in the unknowns): with more than
-// kMaxJointPopulations LIF populations driven by LIF populations, the feed-forward
-// ones (on no cycle) are still evaluated in topological order and the cyclic ones
-// are reported not converged. Never throws on a validated spec: input moments
-// that overflow (no bounded netdef gets there) give a NaN rate, converged = false.
-std::vector<PopulationTheory> predict(const NetworkSpec& spec);
+// Cost and failure: linear in populations + projections, plus
+//  * one Siegert rate (~2 us) per LIF population and one ISI CV (a double
+//    integral, ~2 ms) per noisy one, each remembered by its exact arguments
+//    (identical populations cost one), at most kMaxCvIntegrals CVs a call (the
+//    rest are NaN: 40,000 different noisy populations would take 80 s);
+//    `with_cv` = false skips them (the manifest needs rates only);
+//  * the joint solve of LIF populations that drive each other: with at most
+//    kMaxJointPopulations unknowns as above; with more, the populations on no
+//    cycle are evaluated in topological order, cycles of at most
+//    kMaxJointPopulations are solved one by one, upstream first, and larger
+//    cycles (and all they drive) are reported not converged, rate NaN.
+// Never throws on a validated spec: input moments that overflow (no netdef
+// within the validated ranges gets there) give a NaN rate, converged = false.
+std::vector<PopulationTheory> predict(const NetworkSpec& spec, bool with_cv = true);
+// The joint solve's steps are bounded (engine/fixed_point.h): at ~2 us per
+// Siegert rate, 256 unknowns (the 254 populations of a multi-area model) take
+// at most seconds.
 inline constexpr std::size_t kMaxJointPopulations = 256;
+inline constexpr std::size_t kMaxCvIntegrals = 1000;
 
 // A network whose LIF populations all share the neuron parameters and receive
 // the same input moments when they all fire at one rate nu (Brunel's model A
