@@ -255,3 +255,66 @@ TEST_CASE("compare of runs with 40,000 populations each is n log n", "[analysis]
   timed("make_side", [&] { side = analysis::make_side(runs, opt, "A"); });
   timed("compare", [&] { CHECK(analysis::compare(side, side, 0.01, nullptr).populations.size() == 40000); });
 }
+
+TEST_CASE("10,000 projections out of one population of 1,000,000 nodes: build cost follows the edges",
+          "[network][scale]") {
+  // Each projection's out-degree statistics used to walk the whole source
+  // population (1e10 steps here). Ten distinct delays keep the per-(node, delay
+  // group) row table at 1e7 entries (the memory estimate counts it).
+  std::vector<PopulationSpec> pops = {test::lif_population("big", 1000000)};
+  std::vector<ProjectionSpec> projs;
+  for (std::size_t i = 0; i < 10000; ++i) {
+    pops.push_back(test::lif_population("t" + std::to_string(i), 1));
+    ProjectionSpec p =
+        test::projection(0, i + 1, RuleKind::FixedIndegree, 0.1, 1.0 + 0.5 * static_cast<double>(i % 10));
+    p.indegree = 1;
+    projs.push_back(p);
+  }
+  const NetworkSpec spec = test::network(pops, projs);
+  std::unique_ptr<Network> net;
+  timed("Network", [&] { net = std::make_unique<Network>(spec); });
+  REQUIRE(net->populations()[0].group_delays_ms.size() == 10);
+  const ProjectionTable& last = net->projections().back();
+  CHECK(last.delay_group == 9);
+  CHECK(last.edges == 1);
+  CHECK(last.out_degree.min == 0);
+  CHECK(last.out_degree.max == 1);
+  CHECK(last.out_degree.mean == Approx(1e-6));
+  CHECK(last.in_degree.min == 1);
+  // Spike-delivering projections keep no per-target in-degree array.
+  CHECK(net->in_degrees(0).empty());
+}
+
+TEST_CASE("10,000 distinct delays out of one node: delay groups found by lookup, not by scan",
+          "[network][scale]") {
+  // Each delay was looked up in a list of the source's delays (quadratic in its
+  // projections).
+  std::vector<PopulationSpec> pops = {test::lif_population("one", 1)};
+  std::vector<ProjectionSpec> projs;
+  for (std::size_t i = 0; i < 10000; ++i) {
+    pops.push_back(test::lif_population("t" + std::to_string(i), 1));
+    ProjectionSpec p = test::projection(0, i + 1, RuleKind::AllToAll, 0.1, 1.0 + 1e-3 * static_cast<double>(i));
+    projs.push_back(p);
+  }
+  projs.push_back(test::projection(0, 1, RuleKind::AllToAll, 0.1, 1.0));  // a repeated delay joins group 0
+  std::unique_ptr<Network> net;
+  timed("Network", [&] { net = std::make_unique<Network>(test::network(pops, projs)); });
+  REQUIRE(net->populations()[0].group_delays_ms.size() == 10000);
+  CHECK(net->populations()[0].group_delays_ms[9999] == 1.0 + 1e-3 * 9999);
+  CHECK(net->projections()[9999].delay_group == 9999);
+  CHECK(net->projections()[10000].delay_group == 0);
+}
+
+TEST_CASE("out-degree statistics: every source reached, and a projection that reaches none", "[network]") {
+  std::vector<PopulationSpec> pops = {test::lif_population("a", 3), test::lif_population("b", 3)};
+  ProjectionSpec all = test::projection(0, 1, RuleKind::AllToAll, 0.1, 1.0);
+  ProjectionSpec none = test::projection(0, 1, RuleKind::PairwiseBernoulli, 0.1, 2.0);
+  none.p = 0;
+  const Network net(test::network(pops, {all, none}));
+  CHECK(net.projections()[0].out_degree.min == 3);
+  CHECK(net.projections()[0].out_degree.max == 3);
+  CHECK(net.projections()[0].out_degree.mean == 3);
+  CHECK(net.projections()[1].out_degree.min == 0);
+  CHECK(net.projections()[1].out_degree.max == 0);
+  CHECK(net.projections()[1].out_degree.mean == 0);
+}
