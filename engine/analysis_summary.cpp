@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 
 #include "netdefs/error.h"
@@ -11,10 +12,35 @@ namespace {
 
 constexpr std::size_t kBlocks = 10;
 
-// Number of whole windows of width w in (from, to], tolerant of decimal rounding.
+// Count arrays (nodes x Fano windows, synchrony bins) are held in memory: a
+// width that needs more counts than this is refused (1.6 GB of doubles).
+constexpr double kMaxCounts = 2e8;
+
+// Number of whole windows of width w in (from, to], tolerant of decimal rounding
+// (saturating: a count beyond kMaxCounts is refused before it is used).
 std::size_t whole_windows(double from, double to, double w) {
   const double q = (to - from) / w;
+  if (!(q < 1e18)) return q > 0 ? static_cast<std::size_t>(1e18) : 0;
   return q > 0 ? static_cast<std::size_t>(std::floor(q * (1 + 1e-12))) : 0;
+}
+
+// The --window and --sync-bin widths against kMaxCounts, before any array exists.
+void check_counts(const RecordedRun& run, const SummaryOptions& opt, double from, double to) {
+  double largest = 0;
+  for (const PopulationSpikes& pop : run.populations)
+    if (pop.recorded) largest = std::max(largest, static_cast<double>(pop.size));
+  const auto refuse = [&](const char* flag, double width, double counts, const char* what) {
+    char text[256];
+    std::snprintf(text, sizeof text, "%s = %g ms: ~%.3g %s over (%g, %g] ms: must be <= %g", flag, width, counts,
+                  what, from, to, kMaxCounts);
+    throw Error(text);
+  };
+  const double bins = (to - from) / opt.sync_bin_ms;
+  if (!(bins <= kMaxCounts)) refuse("--sync-bin", opt.sync_bin_ms, bins, "bins");
+  for (double w : opt.fano_windows_ms) {
+    const double counts = largest * (to - from) / w;
+    if (!(counts <= kMaxCounts)) refuse("--window", w, counts, "counts (nodes x windows)");
+  }
 }
 
 // A statistic over kBlocks consecutive blocks of `n` items: the SE of the whole
@@ -188,6 +214,7 @@ RunSummary summarize(const RecordedRun& run, const SummaryOptions& opt) {
   if (!(s.to_ms > s.from_ms))
     throw Error("observation interval (" + std::to_string(s.from_ms) + ", " + std::to_string(s.to_ms) +
                 "] ms is empty (the run reached " + std::to_string(run.simulated_ms) + " ms)");
+  check_counts(run, opt, s.from_ms, s.to_ms);
   const std::vector<double> network_times = times_in(run.populations, s.from_ms, s.to_ms);
   for (std::size_t i = 0; i < run.populations.size(); ++i) {
     const PopulationSpikes& pop = run.populations[i];

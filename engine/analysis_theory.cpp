@@ -33,7 +33,10 @@ PopulationPrediction predict_poisson(const PopulationSpec& pop) {
   return p;
 }
 
-PopulationPrediction predict_lif(const NetworkSpec& spec, std::size_t i, const std::vector<PopulationTheory>& th) {
+// `into` lists the projections into population i (built once for all
+// populations, so the report is linear in populations + projections).
+PopulationPrediction predict_lif(const NetworkSpec& spec, std::size_t i, const std::vector<PopulationTheory>& th,
+                                 const std::vector<std::size_t>& into) {
   const PopulationSpec& pop = spec.populations[i];
   const LifParams& lif = pop.lif;
   const PopulationTheory& t = th[i];
@@ -53,8 +56,8 @@ PopulationPrediction predict_lif(const NetworkSpec& spec, std::size_t i, const s
   if (lif.mu_mv != 0 || lif.sigma_mv != 0)
     p.inputs.push_back({"background (lif.mu_mv, lif.sigma_mv)", 0, 0, 0, lif.mu_mv, lif.sigma_mv * lif.sigma_mv});
   bool pulses = false, lif_upstream = false;
-  for (const ProjectionSpec& proj : spec.projections) {
-    if (proj.target != i) continue;
+  for (std::size_t index : into) {
+    const ProjectionSpec& proj = spec.projections[index];
     InputTerm term;
     term.label = projection_label(spec, proj);
     term.indegree = expected_indegree(spec, proj);
@@ -99,8 +102,10 @@ TheoryReport theory_report(const NetworkSpec& spec) {
   TheoryReport r;
   r.name = spec.name;
   const std::vector<PopulationTheory> th = predict(spec);
+  std::vector<std::vector<std::size_t>> into(spec.populations.size());
+  for (std::size_t p = 0; p < spec.projections.size(); ++p) into[spec.projections[p].target].push_back(p);
   for (std::size_t i = 0; i < spec.populations.size(); ++i) {
-    r.populations.push_back(spec.populations[i].kind == ModelKind::Lif ? predict_lif(spec, i, th)
+    r.populations.push_back(spec.populations[i].kind == ModelKind::Lif ? predict_lif(spec, i, th, into[i])
                                                                       : predict_poisson(spec.populations[i]));
     r.recurrent = r.recurrent || th[i].recurrent;
   }

@@ -5,12 +5,30 @@
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
+#include <map>
+#include <string_view>
 
 #include "netdefs/error.h"
 #include "netdefs/loader.h"
 
 namespace spikeq::analysis {
 namespace {
+
+std::map<std::string_view, std::size_t> index_by_name(const std::vector<PopulationSummary>& populations) {
+  std::map<std::string_view, std::size_t> index;
+  for (std::size_t i = 0; i < populations.size(); ++i) index.emplace(populations[i].name, i);
+  return index;
+}
+
+// `"exc", "inh"`, or the first three and how many more: one short line however
+// many populations a run has.
+std::string names_of(const RunSummary& s) {
+  std::string text;
+  const std::size_t shown = std::min<std::size_t>(s.populations.size(), 3);
+  for (std::size_t i = 0; i < shown; ++i) text += (i ? ", \"" : "\"") + s.populations[i].name + "\"";
+  if (s.populations.size() > shown) text += " and " + std::to_string(s.populations.size() - shown) + " more";
+  return text.empty() ? "no populations" : text;
+}
 
 QuantityComparison estimate_row(std::string key, std::string label, const Estimate& a, const Estimate& b,
                                 double theory, double alpha) {
@@ -123,18 +141,22 @@ Comparison compare(const CompareSide& a, const CompareSide& b, double alpha, con
   c.alpha = alpha;
   c.ci_level = 1 - alpha;
   c.has_theory = theory != nullptr;
+  // Names looked up in maps: 40,000 populations a side stay n log n.
+  const std::map<std::string_view, std::size_t> b_index = index_by_name(b.summary.populations);
+  std::map<std::string_view, const PopulationPrediction*> theory_index;
+  if (theory)
+    for (const PopulationPrediction& p : theory->populations) theory_index[p.name] = &p;
+  std::size_t in_common = 0;
   for (std::size_t i = 0; i < a.summary.populations.size(); ++i) {
     const PopulationSummary& pa = a.summary.populations[i];
-    const auto it = std::find_if(b.summary.populations.begin(), b.summary.populations.end(),
-                                 [&](const PopulationSummary& q) { return q.name == pa.name; });
-    if (it == b.summary.populations.end()) continue;
-    const PopulationSummary& pb = *it;
-    const std::size_t j = static_cast<std::size_t>(it - b.summary.populations.begin());
+    const auto it = b_index.find(pa.name);
+    if (it == b_index.end()) continue;
+    ++in_common;
+    const std::size_t j = it->second;
+    const PopulationSummary& pb = b.summary.populations[j];
     if (!pa.recorded && !pb.recorded && pa.v_samples == 0 && pb.v_samples == 0) continue;
-    const PopulationPrediction* th = nullptr;
-    if (theory)
-      for (const PopulationPrediction& p : theory->populations)
-        if (p.name == pa.name) th = &p;
+    const auto found_theory = theory_index.find(pa.name);
+    const PopulationPrediction* th = found_theory == theory_index.end() ? nullptr : found_theory->second;
     PopulationComparison pc;
     pc.name = pa.name;
     pc.lif = pa.lif;
@@ -173,6 +195,13 @@ Comparison compare(const CompareSide& a, const CompareSide& b, double alpha, con
     }
     c.populations.push_back(std::move(pc));
   }
+  // "consistent — 0 of 0 tested" would read as agreement where nothing was compared.
+  if (in_common == 0)
+    throw Error(a.label + " and " + b.label + ": no population in common (" + names_of(a.summary) + " against " +
+                names_of(b.summary) + "); nothing to compare");
+  if (c.populations.empty())
+    throw Error(a.label + " and " + b.label + ": no population is recorded in both (" + std::to_string(in_common) +
+                " in common, none with spikes or voltage samples on both sides); nothing to compare");
   c.family_alpha = c.tested > 0 ? alpha / static_cast<double>(c.tested) : alpha;
   for (const PopulationComparison& pc : c.populations)
     for (const QuantityComparison& q : pc.rows)

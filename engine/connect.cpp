@@ -47,7 +47,12 @@ void SourceSampler::draw(std::uint64_t target, RngStream& rng, std::vector<std::
       // so the cost is O(accepted) rather than O(source_size).
       const double log_q = std::log1p(-p);
       for (std::uint64_t s = 0;; ++s) {
-        if (p < 1.0) s += static_cast<std::uint64_t>(std::floor(std::log(rng.uniform_open0()) / log_q));
+        if (p < 1.0) {
+          // For tiny p the gap can exceed 2^64: compare as a double before converting.
+          const double gap = std::floor(std::log(rng.uniform_open0()) / log_q);
+          if (!(gap < static_cast<double>(source_size_ - s))) return;
+          s += static_cast<std::uint64_t>(gap);
+        }
         if (s >= source_size_) return;
         if (!(exclude_self_ && s == t)) sources.push_back(static_cast<std::uint32_t>(s));
       }

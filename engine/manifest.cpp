@@ -54,7 +54,8 @@ nlohmann::json make_manifest(const Network& net, const RunStats& stats, const Ru
                  {"total", stats.events()},
                  {"queue_entries", stats.queue_entries},
                  {"per_wall_second", info.wall_s > 0 ? static_cast<double>(stats.events()) / info.wall_s : 0.0}};
-  const std::vector<PopulationTheory> theory = predict(spec);
+  // Rates only: the ISI CVs (a double integral per noisy population) are not recorded here.
+  const std::vector<PopulationTheory> theory = predict(spec, /*with_cv=*/false);
   nlohmann::json pops = nlohmann::json::array();
   for (std::size_t i = 0; i < spec.populations.size(); ++i) {
     const PopulationSpec& p = spec.populations[i];

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <stdexcept>
 
 #include "engine/theory.h"
 
@@ -32,6 +33,8 @@ constexpr double kNoRefractoryCapHz = 1e4;
 double HomogeneousMeanField::siegert_hz(double nu_hz) const {
   const double mu = mu_fixed_mv + mu_mv_per_hz * nu_hz;
   const double var = var_fixed_mv2 + var_mv2_per_hz * nu_hz;
+  // Never throw for a validated netdef: moments that overflow have no rate.
+  if (!std::isfinite(e_l_mv + mu) || !std::isfinite(var)) return std::numeric_limits<double>::quiet_NaN();
   return siegert_rate_hz(tau_m_ms, t_ref_ms, v_th_mv, v_reset_mv, e_l_mv + mu,
                          std::sqrt(std::max(var, 0.0)));
 }
@@ -39,10 +42,12 @@ double HomogeneousMeanField::siegert_hz(double nu_hz) const {
 std::optional<HomogeneousMeanField> homogeneous_reduction(const NetworkSpec& spec) {
   std::optional<HomogeneousMeanField> out;
   const LifParams* first = nullptr;
+  // Sparse coefficients, built once: linear in populations + projections.
+  const std::vector<SparseInput> inputs = sparse_inputs(spec);
   for (std::size_t i = 0; i < spec.populations.size(); ++i) {
     const PopulationSpec& pop = spec.populations[i];
     if (pop.kind != ModelKind::Lif) continue;
-    const InputCoefficients c = input_coefficients(spec, i);
+    const SparseInput& c = inputs[i];
     HomogeneousMeanField mf;
     mf.tau_m_ms = pop.lif.tau_m_ms;
     mf.t_ref_ms = pop.lif.t_ref_ms;
@@ -52,9 +57,9 @@ std::optional<HomogeneousMeanField> homogeneous_reduction(const NetworkSpec& spe
     mf.mu_fixed_mv = c.mu_fixed_mv;
     mf.var_fixed_mv2 = c.var_fixed_mv2;
     // All LIF populations at one rate nu: their contributions add up.
-    for (std::size_t j = 0; j < spec.populations.size(); ++j) {
-      mf.mu_mv_per_hz += c.mu_mv_per_hz[j];
-      mf.var_mv2_per_hz += c.var_mv2_per_hz[j];
+    for (std::size_t k = 0; k < c.lif_sources.size(); ++k) {
+      mf.mu_mv_per_hz += c.mu_mv_per_hz[k];
+      mf.var_mv2_per_hz += c.var_mv2_per_hz[k];
     }
     if (!first) {
       first = &pop.lif;
@@ -66,6 +71,10 @@ std::optional<HomogeneousMeanField> homogeneous_reduction(const NetworkSpec& spe
         !same(out->var_mv2_per_hz, mf.var_mv2_per_hz))
       return std::nullopt;
   }
+  // Coefficients that overflowed (only outside the validated ranges) reduce to nothing.
+  if (out && !(std::isfinite(out->mu_fixed_mv) && std::isfinite(out->var_fixed_mv2) &&
+               std::isfinite(out->mu_mv_per_hz) && std::isfinite(out->var_mv2_per_hz)))
+    return std::nullopt;
   return out;
 }
 
@@ -89,11 +98,16 @@ std::vector<double> mean_field_solutions_hz(const HomogeneousMeanField& mf, std:
     const double gb = gap(b);
     if (ga == 0.0) {
       roots.push_back(a);
-    } else if ((ga < 0.0) != (gb < 0.0) && gb != 0.0) {
+    } else if (std::isfinite(ga) && std::isfinite(gb) && (ga < 0.0) != (gb < 0.0) && gb != 0.0) {
       std::uintmax_t max_iter = 200;
       const auto tol = boost::math::tools::eps_tolerance<double>(40);  // ~1e-12 relative
-      const auto bracket = boost::math::tools::toms748_solve(gap, a, b, ga, gb, tol, max_iter);
-      roots.push_back(0.5 * (bracket.first + bracket.second));
+      try {
+        const auto bracket = boost::math::tools::toms748_solve(gap, a, b, ga, gb, tol, max_iter);
+        roots.push_back(0.5 * (bracket.first + bracket.second));
+      } catch (const std::exception&) {
+        // A gap that turns NaN inside the bracket (moments beyond the validated
+        // ranges): no root is reported there rather than an exception.
+      }
     }
     a = b;
     ga = gb;

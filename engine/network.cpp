@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <numeric>
 
 #include "engine/connect.h"
@@ -24,6 +25,19 @@ DegreeStats degree_stats(const std::vector<std::uint32_t>& degrees) {
   s.min = *lo;
   s.max = *hi;
   s.mean = std::accumulate(degrees.begin(), degrees.end(), 0.0) / static_cast<double>(degrees.size());
+  return s;
+}
+
+// The same over `size` nodes of which only `touched` have nonzero degrees (read
+// from `degrees`), the rest 0: O(touched) instead of O(size).
+DegreeStats sparse_degree_stats(const std::vector<std::uint32_t>& degrees, const std::vector<NodeId>& touched,
+                                std::uint64_t size, std::uint64_t total) {
+  DegreeStats s;
+  if (size == 0) return s;
+  for (NodeId n : touched) s.max = std::max<std::uint64_t>(s.max, degrees[n]);
+  s.min = touched.size() < size ? 0 : s.max;
+  for (NodeId n : touched) s.min = std::min<std::uint64_t>(s.min, degrees[n]);
+  s.mean = static_cast<double>(total) / static_cast<double>(size);
   return s;
 }
 
@@ -53,15 +67,20 @@ Network::Network(const NetworkSpec& spec, std::uint64_t connectivity_trial)
                 static_cast<std::uint16_t>(i));
 
   projections_.resize(spec_.projections.size());
+  // (source population, delay) -> its group: a map, so that one population with
+  // 65535 projections of distinct delays is not 65535^2 comparisons. Groups stay
+  // numbered in order of first appearance (the delivery order).
+  std::map<std::pair<std::size_t, double>, std::uint16_t> group_of;
   for (std::size_t p = 0; p < spec_.projections.size(); ++p) {
     const ProjectionSpec& ps = spec_.projections[p];
     ProjectionTable& pt = projections_[p];
     pt.delivers_spikes = delivers_spikes(spec_, ps);
     if (!pt.delivers_spikes) continue;
     auto& delays = populations_[ps.source].group_delays_ms;
-    auto it = std::find(delays.begin(), delays.end(), ps.delay_ms);
-    if (it == delays.end()) it = delays.insert(delays.end(), ps.delay_ms);
-    pt.delay_group = static_cast<std::uint16_t>(it - delays.begin());
+    const auto [it, added] =
+        group_of.try_emplace({ps.source, ps.delay_ms}, static_cast<std::uint16_t>(delays.size()));
+    if (added) delays.push_back(ps.delay_ms);
+    pt.delay_group = it->second;
   }
   std::uint64_t group_count = 0;
   for (auto& pop : populations_) {
@@ -85,6 +104,11 @@ Network::Network(const NetworkSpec& spec, std::uint64_t connectivity_trial)
   std::vector<std::uint32_t> out_degree(node_count_, 0);
   in_degrees_.resize(spec_.projections.size());
   std::vector<std::uint32_t> sources;
+  // One projection's out-degree per source node, indexed by global id; only the
+  // entries a projection touched are read and reset, so its statistics cost
+  // O(its edges), not O(source size) per projection.
+  std::vector<std::uint32_t> projection_out(node_count_, 0);
+  std::vector<NodeId> touched;
   for (std::size_t p : order) {
     const ProjectionSpec& ps = spec_.projections[p];
     const PopulationTable& src = populations_[ps.source];
@@ -103,12 +127,15 @@ Network::Network(const NetworkSpec& spec, std::uint64_t connectivity_trial)
     }
     ProjectionTable& pt = projections_[p];
     pt.in_degree = degree_stats(in_deg);
-    std::vector<std::uint32_t> src_out(src.size, 0);
-    for (std::size_t e = raw.size() - std::accumulate(in_deg.begin(), in_deg.end(), std::uint64_t{0});
-         e < raw.size(); ++e)
-      ++src_out[raw[e].source - src.first];
-    pt.out_degree = degree_stats(src_out);
     pt.edges = std::accumulate(in_deg.begin(), in_deg.end(), std::uint64_t{0});
+    touched.clear();
+    for (std::size_t e = raw.size() - pt.edges; e < raw.size(); ++e)
+      if (projection_out[raw[e].source]++ == 0) touched.push_back(raw[e].source);
+    pt.out_degree = sparse_degree_stats(projection_out, touched, src.size, pt.edges);
+    for (NodeId n : touched) projection_out[n] = 0;
+    // The drivers read in-degrees only for independent Poisson trains (the
+    // merged train's rate); the others' would cost 4 B per target and projection.
+    if (pt.delivers_spikes) std::vector<std::uint32_t>().swap(in_deg);
   }
 
   // Stable counting sort by source keeps the per-source order set up above.

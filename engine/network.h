@@ -86,7 +86,8 @@ class Network {
   std::span<const std::uint64_t> row_starts() const { return graph_.m_forward.m_rowstart; }
 
   // Number of edges from projection p into each node of p's target population,
-  // kept for independent Poisson projections (the rate of the merged train).
+  // kept for independent Poisson projections only (the rate of the merged
+  // train); empty for projections that deliver spikes through the graph.
   const std::vector<std::uint32_t>& in_degrees(std::size_t projection) const {
     return in_degrees_[projection];
   }

@@ -30,6 +30,18 @@ struct InputCoefficients {
 };
 InputCoefficients input_coefficients(const NetworkSpec& spec, std::size_t population);
 
+// The same coefficients for every population at once, sparse: one entry per
+// projection from a LIF population (`lif_sources[k]` the source population of
+// the k-th term). O(populations + projections), for loops over all populations.
+struct SparseInput {
+  double mu_fixed_mv = 0;
+  double var_fixed_mv2 = 0;
+  std::vector<std::size_t> lif_sources;
+  std::vector<double> mu_mv_per_hz;
+  std::vector<double> var_mv2_per_hz;
+};
+std::vector<SparseInput> sparse_inputs(const NetworkSpec& spec);
+
 // mu: total input mean including background, excluding E_l (m = E_l + mu_mv).
 // sigma: total amplitude, sigma^2 = sigma_bg^2 + sigma_input^2.
 struct InputMoments {
@@ -56,7 +68,26 @@ struct PopulationTheory {
 // fallback), started from silence, so the solution found is one that the rate
 // dynamics tau dnu/dt = -nu + Siegert(nu) reaches from low activity. Use
 // mean_field_solutions_hz to see every solution of a homogeneous network.
-std::vector<PopulationTheory> predict(const NetworkSpec& spec);
+//
+// Cost and failure: linear in populations + projections, plus
+//  * one Siegert rate (~2 us) per LIF population and one ISI CV (a double
+//    integral, ~2 ms) per noisy one, each remembered by its exact arguments
+//    (identical populations cost one), at most kMaxCvIntegrals CVs a call (the
+//    rest are NaN: 40,000 different noisy populations would take 80 s);
+//    `with_cv` = false skips them (the manifest needs rates only);
+//  * the joint solve of LIF populations that drive each other: with at most
+//    kMaxJointPopulations unknowns as above; with more, the populations on no
+//    cycle are evaluated in topological order, cycles of at most
+//    kMaxJointPopulations are solved one by one, upstream first, and larger
+//    cycles (and all they drive) are reported not converged, rate NaN.
+// Never throws on a validated spec: input moments that overflow (no netdef
+// within the validated ranges gets there) give a NaN rate, converged = false.
+std::vector<PopulationTheory> predict(const NetworkSpec& spec, bool with_cv = true);
+// The joint solve's steps are bounded (engine/fixed_point.h): at ~2 us per
+// Siegert rate, 256 unknowns (the 254 populations of a multi-area model) take
+// at most seconds.
+inline constexpr std::size_t kMaxJointPopulations = 256;
+inline constexpr std::size_t kMaxCvIntegrals = 1000;
 
 // A network whose LIF populations all share the neuron parameters and receive
 // the same input moments when they all fire at one rate nu (Brunel's model A

@@ -1,13 +1,11 @@
 #include "netdefs/override_value.h"
 
-#include <charconv>
 #include <cstdint>
-#include <system_error>
-#include <type_traits>
 
 #include <google/protobuf/descriptor.h>
 
 #include "netdefs/format.h"
+#include "netdefs/number_text.h"
 
 namespace spikeq::netdef {
 namespace {
@@ -19,34 +17,13 @@ struct BadValue {
   std::string problem;
 };
 
-// Floating-point text: accepts nan and inf on purpose, so validation can name
-// the field that must be finite rather than --set guessing what was meant.
+// Numbers by the rules shared with the command-line flags (netdefs/number_text.h).
+// Floating-point text accepts nan and inf on purpose, so validation can name the
+// field that must be finite rather than --set guessing what was meant.
 template <typename T>
-T parse_real(const std::string& text, const gp::FieldDescriptor& field) {
+T parse_typed(const std::string& text, const gp::FieldDescriptor& field) {
   T value{};
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error == std::errc::result_out_of_range) {
-    throw BadValue{quote(text) + " is out of range for " + field.type_name()};
-  }
-  if (error != std::errc{} || end != text.data() + text.size()) {
-    throw BadValue{quote(text) + " is not a number"};
-  }
-  return value;
-}
-
-template <typename T>
-T parse_integer(const std::string& text, const gp::FieldDescriptor& field) {
-  if (std::is_unsigned_v<T> && !text.empty() && text.front() == '-') {
-    throw BadValue{quote(text) + " is negative, but " + field.name() + " is a " + field.type_name()};
-  }
-  T value{};
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error == std::errc::result_out_of_range) {
-    throw BadValue{quote(text) + " is out of range for " + field.type_name()};
-  }
-  if (error != std::errc{} || end != text.data() + text.size()) {
-    throw BadValue{quote(text) + " is not an integer"};
-  }
+  if (const auto problem = parse_number(text, value, field.name(), field.type_name())) throw BadValue{*problem};
   return value;
 }
 
@@ -74,27 +51,27 @@ void set_parsed(gp::Message& message, const gp::FieldDescriptor& field, std::opt
   const int i = index.value_or(0);
   switch (field.cpp_type()) {
     case gp::FieldDescriptor::CPPTYPE_DOUBLE: {
-      const auto v = parse_real<double>(text, field);
+      const auto v = parse_typed<double>(text, field);
       return rep ? r.SetRepeatedDouble(m, f, i, v) : r.SetDouble(m, f, v);
     }
     case gp::FieldDescriptor::CPPTYPE_FLOAT: {
-      const auto v = parse_real<float>(text, field);
+      const auto v = parse_typed<float>(text, field);
       return rep ? r.SetRepeatedFloat(m, f, i, v) : r.SetFloat(m, f, v);
     }
     case gp::FieldDescriptor::CPPTYPE_INT32: {
-      const auto v = parse_integer<std::int32_t>(text, field);
+      const auto v = parse_typed<std::int32_t>(text, field);
       return rep ? r.SetRepeatedInt32(m, f, i, v) : r.SetInt32(m, f, v);
     }
     case gp::FieldDescriptor::CPPTYPE_INT64: {
-      const auto v = parse_integer<std::int64_t>(text, field);
+      const auto v = parse_typed<std::int64_t>(text, field);
       return rep ? r.SetRepeatedInt64(m, f, i, v) : r.SetInt64(m, f, v);
     }
     case gp::FieldDescriptor::CPPTYPE_UINT32: {
-      const auto v = parse_integer<std::uint32_t>(text, field);
+      const auto v = parse_typed<std::uint32_t>(text, field);
       return rep ? r.SetRepeatedUInt32(m, f, i, v) : r.SetUInt32(m, f, v);
     }
     case gp::FieldDescriptor::CPPTYPE_UINT64: {
-      const auto v = parse_integer<std::uint64_t>(text, field);
+      const auto v = parse_typed<std::uint64_t>(text, field);
       return rep ? r.SetRepeatedUInt64(m, f, i, v) : r.SetUInt64(m, f, v);
     }
     case gp::FieldDescriptor::CPPTYPE_BOOL: {

@@ -7,6 +7,7 @@
 #include <google/protobuf/descriptor.h>
 
 #include "netdefs/error.h"
+#include "netdefs/flag_override.h"
 #include "netdefs/format.h"
 #include "netdefs/override_value.h"
 
@@ -166,6 +167,21 @@ void Override::apply(pb::Network& network) const {
 
 void apply_overrides(pb::Network& network, const std::vector<std::string>& overrides) {
   for (const std::string& text : overrides) Override(text).apply(network);
+}
+
+std::string flag_override(const std::string& flag, const std::string& path, const std::string& value) {
+  const std::string text = path + "=" + value;
+  pb::Network scratch;
+  try {
+    Override(text).apply(scratch);
+  } catch (const Error& e) {
+    // "--set PATH=VALUE: problem" -> "FLAG: problem" (the problem quotes the value)
+    std::string problem = e.what();
+    const std::string prefix = "--set " + text + ": ";
+    if (problem.rfind(prefix, 0) == 0) problem.erase(0, prefix.size());
+    throw Error(flag + ": " + problem);
+  }
+  return text;
 }
 
 }  // namespace spikeq::netdef

@@ -6,6 +6,7 @@
 
 #include "netdefs/error.h"
 #include "netdefs/format.h"
+#include "netdefs/limits.h"
 
 namespace spikeq::netdef {
 namespace {
@@ -90,6 +91,15 @@ std::size_t sweep_point_count(const std::vector<SweepSpec>& sweeps) {
     n *= s.values.size();
   }
   return n;
+}
+
+void check_sweep_size(std::size_t points, std::size_t entries, const std::string& origin) {
+  const double total = static_cast<double>(points) * static_cast<double>(entries);
+  if (total > limits::kMaxSweepEntries) {
+    throw Error(origin + ": sweep: " + std::to_string(points) + " points x " + std::to_string(entries) +
+                " populations and projections = " + format_number(total) + ": must be <= " +
+                format_number(limits::kMaxSweepEntries) + " (each point is a whole network, kept while the sweep runs)");
+  }
 }
 
 std::vector<double> sweep_point_values(const std::vector<SweepSpec>& sweeps, std::size_t point) {

@@ -34,4 +34,9 @@ std::vector<std::string> sweep_point_overrides(const std::vector<SweepSpec>& swe
 // More points than this are refused (a typo in a count, not a study).
 inline constexpr std::size_t kMaxSweepPoints = 100000;
 
+// Every point is a whole network, validated, loaded and kept while the sweep
+// runs: points x (populations + projections) must stay within
+// limits::kMaxSweepEntries. Throws Error "origin: sweep: ..." (BadInput).
+void check_sweep_size(std::size_t points, std::size_t entries, const std::string& origin);
+
 }  // namespace spikeq::netdef

@@ -3,6 +3,7 @@
 #include "netdefs/validate.h"
 
 #include <cmath>
+#include <cstdio>
 #include <vector>
 
 #include "netdefs/error.h"
@@ -48,18 +49,38 @@ void Scope::require_finite(const gp::Message& message, const std::string& prefix
   }
 }
 
+void Scope::require_voltage(const std::string& field, double value) const {
+  if (!(std::abs(value) <= limits::kMaxAbsMv)) {
+    fail(field, value,
+         "must be in [" + format_number(-limits::kMaxAbsMv) + ", " + format_number(limits::kMaxAbsMv) + "]");
+  }
+}
+
+std::string estimate_text(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3g", value);
+  return text;
+}
+
 namespace {
 
 void validate_duration(const pb::Network& network, const Scope& top) {
   if (!network.has_duration_ms()) top.fail("duration_ms not set: must be > 0");
   top.require_positive("duration_ms", network.duration_ms());
+  top.require_at_most("duration_ms", network.duration_ms(), limits::kMaxTimeMs);
 }
 
 void validate_simulation(const pb::Simulation& simulation, const Scope& top) {
   top.require_positive("simulation.dt_ms", simulation.dt_ms());
+  top.require_at_most("simulation.dt_ms", simulation.dt_ms(), limits::kMaxTimeMs);
   if (simulation.trials() < 1) top.fail("simulation.trials", simulation.trials(), "must be >= 1");
+  top.require_at_most("simulation.trials", simulation.trials(), static_cast<double>(limits::kMaxTrials));
   top.require_positive("simulation.ou_check_interval_ms", simulation.ou_check_interval_ms());
+  top.require_at_most("simulation.ou_check_interval_ms", simulation.ou_check_interval_ms(), limits::kMaxTimeMs);
   top.require_positive("simulation.crossing_tolerance_ms", simulation.crossing_tolerance_ms());
+  top.require_at_least("simulation.crossing_tolerance_ms", simulation.crossing_tolerance_ms(),
+                       limits::kMinToleranceMs, "finer than a double resolves spike times");
+  top.require_at_most("simulation.crossing_tolerance_ms", simulation.crossing_tolerance_ms(), limits::kMaxTimeMs);
 }
 
 PopulationIndex index_populations(const pb::Network& network) {
@@ -81,6 +102,7 @@ void validate(const pb::Network& network, const std::string& origin) {
   validate_projections(network, populations, origin);
   validate_simulation(network.simulation(), top);
   validate_recording(network, populations, origin);
+  validate_budgets(network, populations, origin);
   validate_sweeps(network, origin);
 }
 

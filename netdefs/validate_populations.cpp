@@ -31,8 +31,11 @@ void validate_v_init(const pb::VInit& v_init, const Scope& scope) {
   if (v_init.kind_case() == pb::VInit::KIND_NOT_SET) {
     scope.fail("lif.v_init: empty, set fixed_mv or uniform (or leave v_init out)");
   }
+  if (v_init.has_fixed_mv()) scope.require_voltage("lif.v_init.fixed_mv", v_init.fixed_mv());
   if (v_init.has_uniform()) {
     const pb::UniformRange& range = v_init.uniform();
+    scope.require_voltage("lif.v_init.uniform.low_mv", range.low_mv());
+    scope.require_voltage("lif.v_init.uniform.high_mv", range.high_mv());
     if (range.low_mv() > range.high_mv()) {
       scope.fail("lif.v_init.uniform.low_mv", range.low_mv(),
                  "must be <= lif.v_init.uniform.high_mv = " + format_number(range.high_mv()));
@@ -42,12 +45,20 @@ void validate_v_init(const pb::VInit& v_init, const Scope& scope) {
 
 void validate_lif(const pb::LifModel& lif, const Scope& scope) {
   scope.require_positive("lif.tau_m_ms", lif.tau_m_ms());
+  scope.require_at_least("lif.tau_m_ms", lif.tau_m_ms(), limits::kMinTauMs);
+  scope.require_at_most("lif.tau_m_ms", lif.tau_m_ms(), limits::kMaxTauMs);
+  scope.require_voltage("lif.e_l_mv", lif.e_l_mv());
+  scope.require_voltage("lif.v_th_mv", lif.v_th_mv());
+  scope.require_voltage("lif.v_reset_mv", lif.v_reset_mv());
   if (!(lif.v_reset_mv() < lif.v_th_mv())) {
     scope.fail("lif.v_reset_mv", lif.v_reset_mv(),
                "must be < lif.v_th_mv = " + format_number(lif.v_th_mv()));
   }
   scope.require_non_negative("lif.t_ref_ms", lif.t_ref_ms());
+  scope.require_at_most("lif.t_ref_ms", lif.t_ref_ms(), limits::kMaxTimeMs);
+  scope.require_voltage("lif.mu_mv", lif.mu_mv());
   scope.require_non_negative("lif.sigma_mv", lif.sigma_mv());
+  scope.require_at_most("lif.sigma_mv", lif.sigma_mv(), limits::kMaxAbsMv);
   if (lif.has_v_init()) validate_v_init(lif.v_init(), scope);
 }
 
@@ -61,7 +72,10 @@ void validate_population(const pb::Population& population, const Scope& scope) {
     scope.fail("size", population.size(),
                "must be <= " + format_number(max_nodes) + " (node ids are 32-bit)");
   }
-  if (population.has_poisson()) scope.require_non_negative("poisson.rate_hz", population.poisson().rate_hz());
+  if (population.has_poisson()) {
+    scope.require_non_negative("poisson.rate_hz", population.poisson().rate_hz());
+    scope.require_at_most("poisson.rate_hz", population.poisson().rate_hz(), limits::kMaxRateHz);
+  }
   if (population.has_lif()) validate_lif(population.lif(), scope);
 }
 
@@ -70,6 +84,10 @@ void validate_population(const pb::Population& population, const Scope& scope) {
 void validate_populations(const pb::Network& network, const std::string& origin) {
   const Scope top(origin, "");
   if (network.populations_size() == 0) top.fail("populations: none given, need at least one");
+  if (static_cast<std::uint64_t>(network.populations_size()) > limits::kMaxPopulations) {
+    top.fail("populations: " + format_number(network.populations_size()) + " given: at most " +
+             format_number(limits::kMaxPopulations) + " (population indices are 16-bit)");
+  }
   PopulationIndex seen;
   std::uint64_t total_nodes = 0;
   for (int i = 0; i < network.populations_size(); ++i) {

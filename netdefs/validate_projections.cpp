@@ -89,6 +89,7 @@ void validate_rule(const pb::Projection& projection, const pb::Population& sourc
 
 void validate_delay_and_trains(const pb::Projection& projection, bool lif_source, const Scope& scope) {
   scope.require_non_negative("delay_ms", projection.delay_ms());
+  scope.require_at_most("delay_ms", projection.delay_ms(), limits::kMaxTimeMs);
   if (!lif_source) return;
   // A zero delay between spiking nodes would let a spike cause another at the
   // same instant (and leaves no minimum-delay epoch for the scheduler).
@@ -112,6 +113,7 @@ void validate_projection(const pb::Network& network, const pb::Projection& proje
     scope.fail("target = " + quote(target.name()) + ": must be a LIF population (it is Poisson)");
   }
   validate_rule(projection, source, target, source_index == target_index, scope);
+  scope.require_voltage("weight_mv", projection.weight_mv());
   validate_delay_and_trains(projection, source.has_lif(), scope);
 }
 
@@ -119,6 +121,10 @@ void validate_projection(const pb::Network& network, const pb::Projection& proje
 
 void validate_projections(const pb::Network& network, const PopulationIndex& populations,
                           const std::string& origin) {
+  if (static_cast<std::uint64_t>(network.projections_size()) > limits::kMaxProjections) {
+    Scope(origin, "").fail("projections: " + format_number(network.projections_size()) + " given: at most " +
+                           format_number(limits::kMaxProjections) + " (projection indices are 16-bit)");
+  }
   ProjectionNames seen;
   for (int i = 0; i < network.projections_size(); ++i) {
     const pb::Projection& projection = network.projections(i);

@@ -25,6 +25,9 @@ void validate_sweep(const pb::Sweep& sweep, const Scope& scope) {
   }
   if (sweep.has_range() == (sweep.values_size() > 0)) scope.fail("set exactly one of values and range");
   if (sweep.has_range() && sweep.range().count() < 1) scope.fail("range.count", sweep.range().count(), "must be >= 1");
+  // Checked before the range is expanded into its values.
+  if (sweep.has_range() && sweep.range().count() > kMaxSweepPoints)
+    scope.fail("range.count", sweep.range().count(), "must be <= " + format_number(std::uint64_t{kMaxSweepPoints}));
 }
 
 std::string joined(const std::vector<std::string>& sets) {
@@ -43,6 +46,8 @@ void validate_sweeps(const pb::Network& network, const std::string& origin) {
   const std::size_t points = sweep_point_count(sweeps);
   if (points > kMaxSweepPoints)
     Scope(origin, "sweep").fail("more than " + std::to_string(kMaxSweepPoints) + " points");
+  check_sweep_size(points, static_cast<std::size_t>(network.populations_size() + network.projections_size()),
+                   origin);
   pb::Network point_network = network;
   point_network.clear_sweep();
   for (std::size_t p = 0; p < points; ++p) {

@@ -55,8 +55,9 @@ TEST_CASE("set overrides: parses every scalar kind of the schema", "[netdefs]") 
   SECTION("uint64, full range") {
     CHECK(load({"seed=18446744073709551615"}).seed == 18446744073709551615u);
   }
-  SECTION("uint32, full range") {
-    CHECK(load({"simulation.trials=4294967295"}).simulation.trials == 4294967295u);
+  SECTION("uint32, full range; then the field's own range (netdefs/limits.h)") {
+    CHECK(load({"simulation.trials=1000000"}).simulation.trials == 1000000u);
+    CHECK(set_error("simulation.trials=4294967295") == "base.pbtxt: simulation.trials = 4294967295: must be <= 1e+06");
   }
   SECTION("bool as true/false/1/0") {
     CHECK_FALSE(load({"drive.independent_trains=false"}).projections[0].independent_trains);

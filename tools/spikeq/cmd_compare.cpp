@@ -5,7 +5,9 @@
 
 #include "analysis_plot.h"
 #include "commands.h"
+#include "flags.h"
 #include "engine/compare.h"
+#include "netdefs/limits.h"
 
 namespace spikeq::cli {
 namespace {
@@ -54,15 +56,14 @@ Subcommand add_compare(CLI::App& app) {
   sub->add_option("dir_b", opt->dir_b, "Second run directory")->required();
   sub->add_flag("--json", opt->json, "Print JSON (keys documented in engine/compare.h)");
   sub->add_option("--plot", opt->plot_dir, "Also draw side-by-side plots (PNG, SVG) into OUTDIR");
-  sub->add_option("--alpha", opt->alpha, "Level of each test (default 0.01); CIs at 1 - alpha")
-      ->check(CLI::Range(1e-12, 0.5));
-  sub->add_option("--window", opt->windows_ms, "Fano factor count windows, ms (comma-separated; default 10,100,1000)")
-      ->delimiter(',')
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--from", opt->from_ms, "Observation interval starts after this time, ms (default 0)")
-      ->check(CLI::NonNegativeNumber);
-  sub->add_option("--to", opt->to_ms, "Observation interval ends at this time, ms (default: the end of each run)")
-      ->check(CLI::PositiveNumber);
+  // Numbers: tools/spikeq/flags.h; times within a run's range (netdefs/limits.h).
+  add_number_flag(*sub, "--alpha", opt->alpha, {1e-12, 0.5}, "Level of each test, 1e-12 to 0.5 (default 0.01); CIs at 1 - alpha");
+  add_numbers_flag(*sub, "--window", opt->windows_ms, {0, limits::kMaxTimeMs, true},
+                   "Fano factor count windows, ms (comma-separated; default 10,100,1000)");
+  add_number_flag(*sub, "--from", opt->from_ms, {0, limits::kMaxTimeMs},
+                  "Observation interval starts after this time, ms (default 0)");
+  add_number_flag(*sub, "--to", opt->to_ms, {0, limits::kMaxTimeMs, true},
+                  "Observation interval ends at this time, ms (default: the end of each run)");
   return {sub, [opt] { return run(*opt); }};
 }
 

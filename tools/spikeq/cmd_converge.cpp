@@ -6,8 +6,10 @@
 
 #include "analysis_plot.h"
 #include "commands.h"
+#include "flags.h"
 #include "engine/converge.h"
 #include "engine/memory_estimate.h"
+#include "netdefs/limits.h"
 #include "netdefs/loader.h"
 
 namespace spikeq::cli {
@@ -16,31 +18,27 @@ namespace {
 struct ConvergeOptions {
   std::string netdef;
   std::vector<std::string> sets;
+  std::vector<std::string> flag_sets;  // --seed, --duration as --set overrides, after `sets`
   std::vector<double> dts_ms;
   std::vector<std::string> integrators;
-  std::uint32_t trials = 1;
-  std::uint64_t seed = 0;
-  double duration_ms = 0;
-  double from_ms = -1;
-  int threads = 0;
+  std::uint64_t trials = 1;
+  double from_ms = -1;  // < 0: duration / 10
+  std::uint64_t threads = 0;
   bool json = false;
   std::string plot_dir;
 };
 
 int run(const ConvergeOptions& opt) {
   std::vector<std::string> sets = opt.sets;
-  if (opt.seed != 0) sets.push_back("seed=" + std::to_string(opt.seed));
-  if (opt.duration_ms > 0) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "duration_ms=%.17g", opt.duration_ms);
-    sets.push_back(buf);
-  }
+  sets.insert(sets.end(), opt.flag_sets.begin(), opt.flag_sets.end());
   const NetworkSpec spec = load_netdef_file(opt.netdef, sets);
-  check_memory(spec, opt.netdef, available_memory_bytes());
+  RunShape shape = batch_shape(spec, 1, opt.threads, false);
+  shape.trials = opt.trials;
+  check_memory(spec, opt.netdef, available_memory_bytes(), shape);
   analysis::ConvergeOptions co;
   co.dts_ms = opt.dts_ms;
-  co.trials = opt.trials;
-  co.threads = opt.threads;
+  co.trials = static_cast<std::uint32_t>(opt.trials);
+  co.threads = static_cast<int>(opt.threads);
   co.summary.from_ms = opt.from_ms >= 0 ? opt.from_ms : analysis::kNaN;
   if (!opt.integrators.empty()) {
     co.integrators.clear();
@@ -66,22 +64,21 @@ Subcommand add_converge(CLI::App& app) {
                                              "CV errors per dt and integrator, fitted order of convergence");
   auto opt = std::make_shared<ConvergeOptions>();
   sub->add_option("netdef", opt->netdef, "Netdef file (.pbtxt)")->required();
-  sub->add_option("--dt", opt->dts_ms, "Grid steps, ms, comma-separated (e.g. 1,0.5,0.2,0.1,0.05,0.01)")
-      ->required()
-      ->delimiter(',')
-      ->check(CLI::PositiveNumber);
+  add_numbers_flag(*sub, "--dt", opt->dts_ms, {0, limits::kMaxTimeMs, true},
+                   "Grid steps, ms, comma-separated (e.g. 1,0.5,0.2,0.1,0.05,0.01)")
+      ->required();
   sub->add_option("--integrator", opt->integrators, "Stepped integrators, comma-separated (default euler,exact)")
       ->delimiter(',')
       ->check(CLI::IsMember({"euler", "exact"}));
-  sub->add_option("--trials", opt->trials, "Trials per engine and dt (default 1)")->check(CLI::Range(1, 100000));
+  add_count_flag(*sub, "--trials", opt->trials, 1, limits::kMaxTrials, "", "Trials per engine and dt (default 1)");
   sub->add_option("--set", opt->sets, "Override a field: PATH=VALUE (repeatable)");
-  sub->add_option("--seed", opt->seed, "Master seed (overrides the netdef's; >= 1)")->check(CLI::PositiveNumber);
-  sub->add_option("--duration", opt->duration_ms, "Simulated time, ms (overrides duration_ms)")
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--from", opt->from_ms, "Count spikes after this time, ms (default: duration / 10)")
-      ->check(CLI::NonNegativeNumber);
-  sub->add_option("--threads", opt->threads, "Worker threads (default: all cores); results do not depend on it")
-      ->check(CLI::Range(1, 4096));
+  add_override_flag(*sub, "--seed", "seed", opt->flag_sets, "Master seed, any 64-bit value (is --set seed=SEED)");
+  add_override_flag(*sub, "--duration", "duration_ms", opt->flag_sets, "Simulated time, ms (is --set duration_ms=MS)");
+  add_number_flag(*sub, "--from", opt->from_ms, {0, limits::kMaxTimeMs},
+                  "Count spikes after this time, ms (default: duration / 10)");
+  add_count_flag(*sub, "--threads", opt->threads, 1, limits::kMaxThreads,
+                 "more threads than cores only add stacks and contention",
+                 "Worker threads, 1 to 1024 (default: all cores); results do not depend on it");
   sub->add_flag("--json", opt->json, "Print JSON (keys documented in engine/converge.h)");
   sub->add_option("--plot", opt->plot_dir, "Also draw the log-log convergence plot (PNG, SVG) into OUTDIR");
   return {sub, [opt] { return run(*opt); }};

@@ -3,9 +3,11 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "flags.h"
 #include "engine/memory_estimate.h"
 #include "engine/network.h"
 #include "engine/theory.h"
+#include "netdefs/limits.h"
 #include "netdefs/loader.h"
 
 namespace spikeq::cli {
@@ -78,10 +80,11 @@ Subcommand add_info(CLI::App& app) {
   auto* sub = app.add_subcommand("info", "Build a netdef's network and describe it");
   auto file = std::make_shared<std::string>();
   auto sets = std::make_shared<std::vector<std::string>>();
-  auto limit_mb = std::make_shared<double>(0);
+  auto limit_mb = std::make_shared<double>(0);  // 0: available memory
   sub->add_option("netdef", *file, "Netdef file (.pbtxt)")->required();
   sub->add_option("--set", *sets, "Override a field: PATH=VALUE (repeatable)");
-  sub->add_option("--memory-limit-mb", *limit_mb, "Refuse networks estimated above this (default: available memory)");
+  add_number_flag(*sub, "--memory-limit-mb", *limit_mb, {0, limits::kMaxMemoryLimitMb, true},
+                  "Refuse networks estimated above this, MB (default: available memory)");
   return {sub, [file, sets, limit_mb] {
     const NetworkSpec spec = load_netdef_file(*file, *sets);
     const std::uint64_t limit = *limit_mb > 0 ? static_cast<std::uint64_t>(*limit_mb * 1048576.0)

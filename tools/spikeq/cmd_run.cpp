@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "commands.h"
+#include "flags.h"
 #include "engine/event_driver.h"
 #include "engine/manifest.h"
 #include "engine/memory_estimate.h"
@@ -16,6 +17,8 @@
 #include "engine/stepped_driver.h"
 #include "engine/theory.h"
 #include "netdefs/error.h"
+#include "netdefs/format.h"
+#include "netdefs/limits.h"
 #include "netdefs/loader.h"
 #include "netdefs/sweep_points.h"
 #include "run_batch.h"
@@ -35,18 +38,18 @@ struct RunOptions {
   std::string netdef;
   std::string out_dir;
   std::vector<std::string> sets;
-  std::uint64_t seed = 0;
-  double duration_ms = 0;
+  // --seed, --duration, --dt, --trials as --set overrides (tools/spikeq/flags.h),
+  // applied after `sets` so a flag wins.
+  std::vector<std::string> flag_sets;
   bool force = false;
   bool quiet = false;
-  double memory_limit_mb = 0;
+  double memory_limit_mb = 0;  // 0: available memory
   std::string mode;        // "event" | "stepped"; empty: the netdef's
-  double dt_ms = 0;        // 0: the netdef's
   std::string integrator;  // "euler" | "exact"; empty: the netdef's
   std::string format = "h5";  // "h5" | "tsv" | "both"
-  std::uint32_t trials = 0;    // 0: the netdef's simulation.trials
-  unsigned threads = 0;        // 0: every core
-  std::int64_t trial = -1;     // >= 0: run just this trial (flat layout)
+  std::uint64_t threads = 0;   // 0: every core
+  std::uint64_t trial = 0;     // with trial_given: run just this trial (flat layout)
+  bool trial_given = false;
   bool redraw_connectivity = false;
   std::vector<std::string> sweeps;  // --sweep PATH=FROM:TO:COUNT | PATH=V1,V2,...
 };
@@ -105,43 +108,38 @@ void print_summary(const Network& net, const RunStats& stats, const RunInfo& inf
 
 int run(const RunOptions& opt) {
   using clock = std::chrono::steady_clock;
-  std::vector<std::string> sets = opt.sets;
-  if (opt.seed != 0) sets.push_back("seed=" + std::to_string(opt.seed));
-  if (opt.duration_ms > 0) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "duration_ms=%.17g", opt.duration_ms);
-    sets.push_back(buf);
-  }
   // Engine flags are --set overrides, so the manifest's resolved netdef records them.
+  std::vector<std::string> sets = opt.sets;
+  sets.insert(sets.end(), opt.flag_sets.begin(), opt.flag_sets.end());
   if (!opt.mode.empty()) sets.push_back(opt.mode == "stepped" ? "simulation.mode=STEPPED" : "simulation.mode=EVENT");
-  if (opt.dt_ms > 0) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "simulation.dt_ms=%.17g", opt.dt_ms);
-    sets.push_back(buf);
-  }
   if (!opt.integrator.empty())
     sets.push_back(opt.integrator == "exact" ? "simulation.integrator=EXACT" : "simulation.integrator=EULER_MARUYAMA");
-  if (opt.trials > 0) sets.push_back("simulation.trials=" + std::to_string(opt.trials));
   NetworkSpec spec = load_netdef_file(opt.netdef, sets);
   for (const std::string& text : opt.sweeps) spec.sweeps.push_back(netdef::parse_sweep_argument(text));
+  if (!opt.sweeps.empty())
+    netdef::check_sweep_size(netdef::sweep_point_count(spec.sweeps), spec.populations.size() + spec.projections.size(),
+                             opt.netdef);
   if (spec.simulation.trials > 1 || !spec.sweeps.empty()) {
     // Several runs: the nested layout DIR/[point-PPPP/]trial-KKKK/ (README, "Trials and sweeps").
-    if (opt.trial >= 0) throw Error("--trial runs one trial alone: not with --trials > 1 or a sweep");
+    if (opt.trial_given) throw Error("--trial runs one trial alone: not with --trials > 1 or a sweep");
     cli::BatchRunOptions batch;
     batch.netdef = opt.netdef;
     batch.dir = opt.out_dir.empty() ? default_out_dir(opt.netdef) : opt.out_dir;
     batch.format = parse_output_format(opt.format);
-    batch.threads = opt.threads;
+    batch.threads = static_cast<unsigned>(opt.threads);
     batch.redraw_connectivity = opt.redraw_connectivity;
     batch.quiet = opt.quiet;
     batch.memory_limit_bytes = opt.memory_limit_mb > 0 ? static_cast<std::uint64_t>(opt.memory_limit_mb * 1048576.0)
                                                        : available_memory_bytes();
+    // Trials x threads in flight, up front (run_batch_command then checks each point alone).
+    check_memory(spec, opt.netdef, batch.memory_limit_bytes,
+                 batch_shape(spec, netdef::sweep_point_count(spec.sweeps), opt.threads, opt.redraw_connectivity));
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     return run_batch_command(spec, batch, g_stop, g_signal, [&] { prepare_out_dir(batch.dir, opt.force); });
   }
   // One run (trial 0, or --trial K): today's flat layout DIR/spikes.h5 ...
-  const std::uint64_t trial = opt.trial >= 0 ? static_cast<std::uint64_t>(opt.trial) : 0;
+  const std::uint64_t trial = opt.trial_given ? opt.trial : 0;
   const bool stepped = spec.simulation.mode == SimMode::Stepped;
   if (stepped) check_step_grid(spec);  // before any output exists
   const std::uint64_t limit = opt.memory_limit_mb > 0 ? static_cast<std::uint64_t>(opt.memory_limit_mb * 1048576.0)
@@ -207,36 +205,52 @@ int run(const RunOptions& opt) {
   return 0;
 }
 
+// -o names a directory: an existing file is refused here, not as "not empty".
+CLI::Validator output_directory_check() {
+  return CLI::Validator(
+      [](std::string& dir) -> std::string {
+        std::error_code ec;
+        if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec))
+          return netdef::quote(dir) + " exists and is not a directory";
+        return {};
+      },
+      "DIR");
+}
+
 }  // namespace
 
 Subcommand add_run(CLI::App& app) {
   auto* sub = app.add_subcommand("run", "Simulate a netdef (exact event-driven, or time-stepped) and record spikes");
   auto opt = std::make_shared<RunOptions>();
   sub->add_option("netdef", opt->netdef, "Netdef file (.pbtxt)")->required();
-  sub->add_option("-o,--out", opt->out_dir, "Output directory (default: runs/NAME-TIMESTAMP)");
-  sub->add_option("--seed", opt->seed, "Master seed (overrides the netdef's; >= 1)")->check(CLI::PositiveNumber);
-  sub->add_option("--duration", opt->duration_ms, "Simulated time, ms (overrides duration_ms)")->check(CLI::PositiveNumber);
+  sub->add_option("-o,--out", opt->out_dir, "Output directory (default: runs/NAME-TIMESTAMP)")
+      ->check(output_directory_check());
+  // Numbers: tools/spikeq/flags.h (the --set parser; ranges of netdefs/limits.h).
+  add_override_flag(*sub, "--seed", "seed", opt->flag_sets, "Master seed, any 64-bit value (is --set seed=SEED)");
+  add_override_flag(*sub, "--duration", "duration_ms", opt->flag_sets, "Simulated time, ms (is --set duration_ms=MS)");
   sub->add_option("--set", opt->sets, "Override a field: PATH=VALUE (repeatable)");
   sub->add_option("--mode", opt->mode, "Engine: event (exact) or stepped (time grid); overrides simulation.mode")
       ->check(CLI::IsMember({"event", "stepped"}));
-  sub->add_option("--dt", opt->dt_ms, "Stepped mode: grid step, ms (overrides simulation.dt_ms)")
-      ->check(CLI::PositiveNumber);
+  add_override_flag(*sub, "--dt", "simulation.dt_ms", opt->flag_sets,
+                    "Stepped mode: grid step, ms (is --set simulation.dt_ms=MS)");
   sub->add_option("--integrator", opt->integrator, "Stepped mode: euler (Euler-Maruyama) or exact (OU step)")
       ->check(CLI::IsMember({"euler", "exact"}));
   sub->add_option("--format", opt->format, "Spike (and voltage) files: h5 (SONATA, default), tsv or both")
       ->check(CLI::IsMember({"h5", "tsv", "both"}));
-  sub->add_option("--trials", opt->trials, "Independent trials, run in parallel (overrides simulation.trials)")
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--threads", opt->threads, "Threads for trials and sweep points (default: every core)")
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--trial", opt->trial, "Run only trial K (RNG streams of (seed, K)), in the flat layout")
-      ->check(CLI::NonNegativeNumber);
+  add_override_flag(*sub, "--trials", "simulation.trials", opt->flag_sets,
+                    "Independent trials, run in parallel (is --set simulation.trials=N)");
+  add_count_flag(*sub, "--threads", opt->threads, 1, limits::kMaxThreads,
+                 "more threads than cores only add stacks and contention", "Threads for trials and sweep points, "
+                 "1 to 1024 (default: every core)");
+  add_count_flag(*sub, "--trial", opt->trial, 0, limits::kMaxTrials - 1, "trials are numbered below 1e6",
+                 "Run only trial K (RNG streams of (seed, K)), in the flat layout", &opt->trial_given);
   sub->add_flag("--redraw-connectivity", opt->redraw_connectivity,
                 "Draw each trial's connectivity from its own streams (default: one frozen network)");
   sub->add_option("--sweep", opt->sweeps, "Sweep a --set path: PATH=FROM:TO:COUNT or PATH=V1,V2,... (repeatable)");
   sub->add_flag("--force", opt->force, "Overwrite a non-empty output directory");
   sub->add_flag("-q,--quiet", opt->quiet, "Print nothing on success");
-  sub->add_option("--memory-limit-mb", opt->memory_limit_mb, "Refuse networks estimated above this (default: available memory)");
+  add_number_flag(*sub, "--memory-limit-mb", opt->memory_limit_mb, {0, limits::kMaxMemoryLimitMb, true},
+                  "Refuse networks estimated above this, MB (default: available memory)");
   return {sub, [opt] { return run(*opt); }};
 }
 

@@ -7,8 +7,10 @@
 
 #include "analysis_plot.h"
 #include "commands.h"
+#include "flags.h"
 #include "engine/analysis_summary.h"
 #include "engine/compare.h"
+#include "netdefs/limits.h"
 
 namespace spikeq::cli {
 namespace {
@@ -123,15 +125,15 @@ Subcommand add_stats(CLI::App& app) {
   auto opt = std::make_shared<StatsOptions>();
   sub->add_option("dir", opt->dir, "Run directory (or one holding trial-*/ or point-*/)")->required();
   sub->add_flag("--json", opt->json, "Print JSON (keys documented in engine/analysis_summary.h)");
-  sub->add_option("--window", opt->windows_ms, "Fano factor count windows, ms (comma-separated; default 10,100,1000)")
-      ->delimiter(',')
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--from", opt->from_ms, "Observation interval starts after this time, ms (default 0)")
-      ->check(CLI::NonNegativeNumber);
-  sub->add_option("--to", opt->to_ms, "Observation interval ends at this time, ms (default: the end of the run)")
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--sync-bin", opt->sync_bin_ms, "Bin of the synchrony index, ms (default 1)")
-      ->check(CLI::PositiveNumber);
+  // Numbers: tools/spikeq/flags.h; times within a run's range (netdefs/limits.h).
+  add_numbers_flag(*sub, "--window", opt->windows_ms, {0, limits::kMaxTimeMs, true},
+                   "Fano factor count windows, ms (comma-separated; default 10,100,1000)");
+  add_number_flag(*sub, "--from", opt->from_ms, {0, limits::kMaxTimeMs},
+                  "Observation interval starts after this time, ms (default 0)");
+  add_number_flag(*sub, "--to", opt->to_ms, {0, limits::kMaxTimeMs, true},
+                  "Observation interval ends at this time, ms (default: the end of the run)");
+  add_number_flag(*sub, "--sync-bin", opt->sync_bin_ms, {0, limits::kMaxTimeMs, true},
+                  "Bin of the synchrony index, ms (default 1)");
   sub->add_option("--plot", opt->plot_dir, "Also draw raster, ISI, count and membrane plots (PNG, SVG) into OUTDIR");
   return {sub, [opt] { return run(*opt); }};
 }

@@ -6,7 +6,9 @@
 #include <new>
 
 #include "commands.h"
+#include "flags.h"
 #include "netdefs/error.h"
+#include "netdefs/format.h"
 #include "spikeq_version.h"
 
 int main(int argc, char** argv) {
@@ -19,6 +21,18 @@ int main(int argc, char** argv) {
                    spikeq::cli::add_recover, spikeq::cli::add_stats, spikeq::cli::add_theory,
                    spikeq::cli::add_compare, spikeq::cli::add_converge})
     commands.push_back(add(app));
+  // CLI11 would say only "A subcommand is required" for `spikeq bogus`.
+  std::string names;
+  bool known = false;
+  for (const auto& cmd : commands) {
+    names += (names.empty() ? "" : ", ") + cmd.app->get_name();
+    known = known || (argc > 1 && cmd.app->get_name() == argv[1]);
+  }
+  if (argc > 1 && argv[1][0] != '-' && !known) {
+    std::fprintf(stderr, "spikeq: unknown command %s (commands: %s; see spikeq --help)\n",
+                 spikeq::netdef::quote(argv[1]).c_str(), names.c_str());
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -27,6 +41,9 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const spikeq::cli::FlagError& e) {
+    std::fprintf(stderr, "spikeq: %s\n", e.what());
+    return 2;
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "spikeq: %s (see spikeq --help)\n", e.what());
     return 2;
