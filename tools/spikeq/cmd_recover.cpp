@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "engine/run_directory.h"
+#include "engine/run_lock.h"
 
 namespace spikeq::cli {
 namespace {
@@ -16,6 +17,7 @@ std::string join(const std::vector<std::string>& items) {
 }
 
 int recover(const std::string& dir) {
+  const auto lock = RunLock::acquire_if_writable(dir);  // never under a live run
   const RecoverReport r = recover_run_directory(dir);
   if (!r.changed) {
     std::printf("%s: status %s, nothing to recover (files: %s)\n", dir.c_str(), r.status.c_str(), join(r.files).c_str());
