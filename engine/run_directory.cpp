@@ -12,6 +12,7 @@
 #include "engine/journal_reader.h"
 #include "engine/journal_sink.h"
 #include "engine/manifest.h"
+#include "engine/stop_check.h"
 #include "engine/tsv_rows.h"
 #include "engine/tsv_sink.h"
 #include "netdefs/error.h"
@@ -51,23 +52,46 @@ struct Built {
   double last_ms = 0;
 };
 
+// A journal read for a file build that a signal can abandon: the flag is polled
+// once per block read (about 65,000 rows), and Stopped unwinds the writer, whose
+// PendingFile removes its NAME.tmp (engine/stop_check.h).
+template <typename Row>
+class StoppableSource : public RowSource<Row> {
+ public:
+  StoppableSource(RowSource<Row>& inner, const std::atomic<bool>* stop) : inner_(inner), stop_(stop) {}
+  void read(const typename RowSource<Row>::Chunk& chunk) override {
+    inner_.read([&](std::span<const Row> rows) {
+      stop_.poll();
+      chunk(rows);
+    });
+  }
+
+ private:
+  RowSource<Row>& inner_;
+  StopCheck stop_;
+};
+
 // Builds the final files of `format` from the journals in `dir`, then removes the
-// journals. `tsv_too`: also (re)write the TSV files from them.
-Built build_from_journals(const std::string& dir, OutputFormat format, bool tsv_too) {
+// journals. `tsv_too`: also (re)write the TSV files from them. `stop` set during
+// the build throws Stopped and leaves the journals.
+Built build_from_journals(const std::string& dir, OutputFormat format, bool tsv_too,
+                          const std::atomic<bool>* stop = nullptr) {
   Built built;
   const std::string spikes_journal = dir + "/" + JournalSink::kSpikes;
   const std::string voltages_journal = dir + "/" + JournalSink::kVoltages;
   if (exists(spikes_journal)) {
-    JournalSource<SpikeRow> source(spikes_journal);
-    const RunLayout layout = source.reader().layout();
-    built.last_ms = source.reader().last_time_ms();
+    JournalSource<SpikeRow> journal(spikes_journal);
+    StoppableSource<SpikeRow> source(journal, stop);
+    const RunLayout layout = journal.reader().layout();
+    built.last_ms = journal.reader().last_time_ms();
     if (has_h5(format)) built.spikes = write_spike_report(dir + "/" + kSpikesH5, layout, source);
     if (tsv_too && has_tsv(format)) built.spikes = write_spikes_tsv(dir + "/" + kSpikesTsv, layout, source);
   }
   if (exists(voltages_journal)) {
-    JournalSource<SampleRow> source(voltages_journal);
-    const RunLayout layout = source.reader().layout();
-    built.last_ms = std::max(built.last_ms, source.reader().last_time_ms());
+    JournalSource<SampleRow> journal(voltages_journal);
+    StoppableSource<SampleRow> source(journal, stop);
+    const RunLayout layout = journal.reader().layout();
+    built.last_ms = std::max(built.last_ms, journal.reader().last_time_ms());
     if (has_h5(format)) write_voltage_report(dir + "/" + kVoltagesH5, layout, source);
     if (tsv_too && has_tsv(format)) write_voltages_tsv(dir + "/" + kVoltagesTsv, layout, source);
   }
@@ -112,11 +136,11 @@ void RunRecorder::samples(std::span<const VoltageSample> batch) {
   if (tsv_) tsv_->samples(batch);
 }
 
-void RunRecorder::finish() {
+void RunRecorder::finish(const std::atomic<bool>* abandon) {
   if (tsv_) tsv_->close();
   if (journal_) {
     journal_->close();
-    build_from_journals(dir_, format_, false);
+    build_from_journals(dir_, format_, false, abandon);
   }
 }
 

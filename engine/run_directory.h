@@ -22,6 +22,7 @@
 // MB of buffers while building the files, whatever the number of spikes.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -52,7 +53,10 @@ class RunRecorder : public RunSink {
 
   // After the driver has returned: closes the streams and builds the final files.
   // Throws Error (Runtime) naming the file on failure (the journals then stay).
-  void finish();
+  // `abandon` set during the build (a signal while the .h5 files are written)
+  // throws Stopped: the journals stay, closed and whole, for `spikeq recover`, and
+  // no partial file is left (files already built stay; recover rebuilds them).
+  void finish(const std::atomic<bool>* abandon = nullptr);
   // After an error: saves what can be saved and never throws; journals that
   // cannot be turned into files stay for `spikeq recover`. When the spike files
   // could be built, returns what they hold: spikes per population and the time
