@@ -38,6 +38,7 @@ Network::Network(const NetworkSpec& spec, std::uint64_t connectivity_trial, cons
     : spec_(spec), connectivity_trial_(connectivity_trial) {
   StopCheck stop_check(stop);
   stop_check.poll();
+  fault_point("build");
   if (spec_.projections.size() > std::numeric_limits<std::uint16_t>::max())
     throw Error("too many projections (at most 65535)");
   if (spec_.total_nodes() >= std::numeric_limits<NodeId>::max())
@@ -113,7 +114,6 @@ Network::Network(const NetworkSpec& spec, std::uint64_t connectivity_trial, cons
       ++src_out[raw[e].source - src.first];
     pt.out_degree = degree_stats(src_out);
     pt.edges = std::accumulate(in_deg.begin(), in_deg.end(), std::uint64_t{0});
-    fault_point("build");
   }
 
   // Stable counting sort by source keeps the per-source order set up above.

@@ -52,12 +52,14 @@ bool looks_like_run(const fs::path& dir, int depth) {
   return false;
 }
 
-// Refuses when a trial-*/ or point-*/trial-*/ below DIR is held by another process.
+// Refuses when a trial-*/ or point-*/trial-*/ below DIR is held by another process
+// (their own locks only: DIR's is ours).
 void refuse_live_subdirs(const fs::path& dir, int depth) {
   std::error_code ec;
   for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
     if (!run_subdir(e)) continue;
-    refuse_if_live(e.path().string());
+    if (const auto holder = own_lock_holder(e.path().string()))
+      throw Error(e.path().string() + ": in use by " + *holder);
     if (depth > 0) refuse_live_subdirs(e.path(), depth - 1);
   }
 }

@@ -179,6 +179,8 @@ RunLock::~RunLock() {
   ::close(fd_);
 }
 
+std::optional<std::string> own_lock_holder(const std::string& dir) { return probe(lock_path(dir)); }
+
 std::optional<std::string> live_holder(const std::string& dir) {
   if (auto holder = probe(lock_path(dir))) return holder;
   return live_ancestor(dir);

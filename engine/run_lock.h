@@ -51,7 +51,10 @@ class RunLock {
 
 // The holder of DIR's lock or of its parent's or grandparent's (a batch around a
 // trial directory), described as in the message above; nullopt when none is live.
+// Not for a directory below one this process has locked: it would find itself.
 std::optional<std::string> live_holder(const std::string& dir);
+// The holder of DIR's own lock only (not its ancestors').
+std::optional<std::string> own_lock_holder(const std::string& dir);
 
 // Throws Error (BadInput) "DIR: in use by ...[; NOTE]" when live_holder(DIR) finds one.
 void refuse_if_live(const std::string& dir, const std::string& note = "");

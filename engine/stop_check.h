@@ -17,9 +17,8 @@
 //
 // Test seam: the environment variable SPIKEQ_FAULT_BAD_ALLOC=SITE makes the
 // first fault_point(SITE) of the process throw std::bad_alloc, as a failed
-// allocation there would: `build` (the network build, after its first
-// projection) or `run` (the simulation, after the first epoch's output reached
-// the sink). Tests use it to check that an out-of-memory failure still leaves a
+// allocation there would: `build` (the network build, as it starts) or `run`
+// (the simulation, after the first epoch's or flush's output reached the sink). Tests use it to check that an out-of-memory failure still leaves a
 // manifest with "status": "failed".
 #pragma once
 
