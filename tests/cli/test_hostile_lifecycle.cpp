@@ -94,6 +94,33 @@ projections {
 recording { spikes_from: "n" }
 )";
 
+// One epoch (10 ms) of a probe every 1e-7 ms on a noisy membrane: 1e8 samples,
+// many seconds, before the old engine looked at the flag.
+const char* kProbeEpoch = R"(name: "probe_epoch"
+duration_ms: 10
+seed: 5
+populations {
+  name: "n" size: 1
+  lif { tau_m_ms: 20 e_l_mv: 0 v_th_mv: 20 v_reset_mv: 10 t_ref_ms: 2 mu_mv: 15 sigma_mv: 5 }
+}
+recording { spikes_from: "n" voltage_probes { population: "n" interval_ms: 1e-7 } }
+)";
+
+// One epoch (10 ms) of a 2e9 Hz source delivering through the graph: 2e7 spikes.
+const char* kSourceEpoch = R"(name: "source_epoch"
+duration_ms: 10
+seed: 7
+populations { name: "drive" size: 1 poisson { rate_hz: 2e9 } }
+populations {
+  name: "n" size: 1
+  lif { tau_m_ms: 20 e_l_mv: 0 v_th_mv: 20 v_reset_mv: 10 t_ref_ms: 2 }
+}
+projections {
+  name: "in" source: "drive" target: "n" one_to_one {} weight_mv: 1e-6 independent_trains: false
+}
+recording { spikes_from: "n" }
+)";
+
 // 2e7 edges: a network build of a couple of seconds.
 const char* kBigBuild = R"(name: "big_build"
 duration_ms: 100
@@ -531,6 +558,36 @@ TEST_CASE("lifecycle: SIGINT with a probe every 1e-3 ms: 130 at once, voltages a
   const double until = m["simulated_ms"];
   check_spikes_prefix(net, dir, tmp / "ref", 10, false, 0);  // one neuron: few spikes
   check_prefix(dir + "/voltages.tsv", tmp / "ref/voltages.tsv", 3, until, false, 1000);
+}
+
+TEST_CASE("lifecycle: SIGINT inside one epoch of a probe every 1e-7 ms: 130 within a second, memory bounded") {
+  TempDir tmp;
+  const std::string net = write(tmp, "probe_epoch.pbtxt", kProbeEpoch);
+  const std::string dir = tmp / "d";
+  Child run({kCli, "run", net, "-o", dir, "-q"});
+  wait_until([&] { return exists(dir + "/voltages.journal"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const ProcessResult r = stop(run, SIGINT, 130, 1.0);
+  CHECK(one_line(r) == "spikeq: interrupted at 0 ms; output up to then is in " + dir + "/");
+  CHECK(r.peak_rss_mb < 400);
+  const nlohmann::json m = json_of(dir + "/manifest.json");
+  CHECK(m["status"] == "interrupted");
+  CHECK(m["simulated_ms"] == 0.0);
+  CHECK(m["files"] == nlohmann::json::array({"spikes.h5", "voltages.h5"}));
+}
+
+TEST_CASE("lifecycle: SIGTERM inside one epoch of a 2e9 Hz Poisson source: 143 within a second, memory bounded") {
+  TempDir tmp;
+  const std::string net = write(tmp, "source_epoch.pbtxt", kSourceEpoch);
+  const std::string dir = tmp / "d";
+  Child run({kCli, "run", net, "-o", dir, "-q"});
+  wait_until([&] { return exists(dir + "/spikes.journal"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const ProcessResult r = stop(run, SIGTERM, 143, 1.0);
+  CHECK(r.peak_rss_mb < 400);
+  const nlohmann::json m = json_of(dir + "/manifest.json");
+  CHECK(m["status"] == "interrupted");
+  CHECK(m["simulated_ms"] == 0.0);
 }
 
 TEST_CASE("lifecycle: SIGINT with a 1e8 Hz Poisson source: 130 at once, bounded memory, spikes a prefix") {
