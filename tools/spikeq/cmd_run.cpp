@@ -162,7 +162,17 @@ int run_one(const NetworkSpec& spec, const RunOptions& opt, const std::string& d
   const Network& net = *built;
   info.build_s = std::chrono::duration<double>(clock::now() - t0).count();
 
-  RunRecorder recorder(net, dir, parse_output_format(opt.format));
+  std::unique_ptr<RunRecorder> made;
+  try {
+    made = std::make_unique<RunRecorder>(net, dir, parse_output_format(opt.format));  // 1 MiB buffers
+  } catch (const std::bad_alloc&) {
+    info.status = "failed";
+    info.error = "out of memory while opening the output files";
+    info.finished_utc = utc_now_iso8601();
+    record_failure(dir, make_manifest(net, RunStats{}, info));
+    throw Error(info.error + kOutOfMemoryHint, Error::Kind::Runtime);
+  }
+  RunRecorder& recorder = *made;
   info.files = recorder.files();
   write_manifest(dir, make_manifest(net, RunStats{}, info));
   RunStats stats;
@@ -221,6 +231,8 @@ int run_one(const NetworkSpec& spec, const RunOptions& opt, const std::string& d
 }
 
 int run(const RunOptions& opt) {
+  std::signal(SIGINT, on_signal);  // from here on, a signal ends the run cleanly
+  std::signal(SIGTERM, on_signal);
   std::vector<std::string> sets = opt.sets;
   if (opt.seed != 0) sets.push_back("seed=" + std::to_string(opt.seed));
   if (opt.duration_ms > 0) {
@@ -238,8 +250,6 @@ int run(const RunOptions& opt) {
   if (!opt.integrator.empty())
     sets.push_back(opt.integrator == "exact" ? "simulation.integrator=EXACT" : "simulation.integrator=EULER_MARUYAMA");
   if (opt.trials > 0) sets.push_back("simulation.trials=" + std::to_string(opt.trials));
-  std::signal(SIGINT, on_signal);  // from here on, a signal ends the run cleanly
-  std::signal(SIGTERM, on_signal);
   NetworkSpec spec = load_netdef_file(opt.netdef, sets);
   for (const std::string& text : opt.sweeps) spec.sweeps.push_back(netdef::parse_sweep_argument(text));
   if (spec.simulation.trials > 1 || !spec.sweeps.empty()) {
