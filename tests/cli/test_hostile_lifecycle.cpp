@@ -37,8 +37,10 @@ const std::string kCheck = std::string(SPIKEQ_SOURCE_DIR) + "/tests/cli/recordin
 using Clock = std::chrono::steady_clock;
 
 // Poisson spikes only: builds in no time, runs until stopped, a modest output.
+// Every netdef here stays well inside the ranges the loader accepts (at most ~1e9
+// pieces, samples or spikes): legal, merely slow or large.
 const char* kLongRun = R"(name: "long_run"
-duration_ms: 10000000
+duration_ms: 1000000
 seed: 1
 populations { name: "a" size: 100 poisson { rate_hz: 1000 } }
 )";
@@ -57,7 +59,7 @@ simulation { ou_check_interval_ms: 1e-5 }
 
 // Noisy membranes in short pieces, epochs of ~0.1 s: an interruption lands mid-run.
 const char* kSlowOu = R"(name: "slow_ou"
-duration_ms: 100000
+duration_ms: 2000
 seed: 3
 populations {
   name: "n" size: 20
@@ -69,7 +71,7 @@ simulation { ou_check_interval_ms: 1e-4 }
 
 // A voltage probe every 1e-3 ms on a noisy membrane (1e4 samples per epoch).
 const char* kFastProbe = R"(name: "fast_probe"
-duration_ms: 100000
+duration_ms: 2000
 seed: 5
 populations {
   name: "n" size: 1
@@ -81,7 +83,7 @@ recording { spikes_from: "n" voltage_probes { population: "n" interval_ms: 0.001
 
 // A source at 1e8 Hz (1e6 spikes per epoch) delivered to one neuron through the graph.
 const char* kFastSource = R"(name: "fast_source"
-duration_ms: 100000
+duration_ms: 2000
 seed: 7
 populations { name: "drive" size: 1 poisson { rate_hz: 1e8 } }
 populations {
@@ -140,7 +142,7 @@ populations { name: "a" size: 10000 poisson { rate_hz: 500 } }
 
 // The time-stepped engine at a small step.
 const char* kStepped = R"(name: "stepped"
-duration_ms: 100000
+duration_ms: 1000
 seed: 2
 populations {
   name: "n" size: 200
@@ -367,7 +369,7 @@ TEST_CASE("lifecycle: a second run --force into a live directory is refused and 
   stop(first, SIGINT, 130);
   const nlohmann::json m = json_of(dir + "/manifest.json");
   CHECK(m["status"] == "interrupted");
-  CHECK(m["duration_ms"] == 10000000.0);
+  CHECK(m["duration_ms"] == 1000000.0);
   python_check({"sonata", dir});  // spikes.h5 holds exactly the manifest's count
   CHECK(m["populations"][0]["spikes"].get<std::size_t>() + 1 == lines_in(dir + "/spikes.tsv"));
 }
@@ -649,7 +651,7 @@ TEST_CASE("lifecycle: SIGINT during a sweep before later points start: 130, swee
   TempDir tmp;
   const std::string net = write(tmp, "long.pbtxt", kLongRun);
   const std::string dir = tmp / "d";
-  Child run({kCli, "run", net, "--sweep", "duration_ms=10000000,10,10,10", "--threads", "1", "-o", dir, "-q"});
+  Child run({kCli, "run", net, "--sweep", "duration_ms=1000000,10,10,10", "--threads", "1", "-o", dir, "-q"});
   wait_until([&] { return status_of(dir + "/point-0000/trial-0000/manifest.json") == "running"; });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   const ProcessResult r = stop(run, SIGINT, 130);
@@ -695,7 +697,7 @@ TEST_CASE("lifecycle: a second SIGINT during the file build of an interrupted ru
   TempDir tmp;
   const std::string net = write(tmp, "many.pbtxt", kManySpikes);
   const std::string dir = tmp / "d";
-  Child run({kCli, "run", net, "-o", dir, "-q", "--duration", "100000"});
+  Child run({kCli, "run", net, "-o", dir, "-q", "--duration", "10000"});
   wait_until([&] { return exists(dir + "/spikes.journal"); });
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   kill(run.pid, SIGINT);  // stops the simulation; the files are then built
