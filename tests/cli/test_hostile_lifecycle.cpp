@@ -178,6 +178,16 @@ bool exists(const std::string& path) {
   return fs::exists(path, ec);
 }
 
+// Waits until a streamed TSV holds rows after its header (written about once a second).
+void wait_for_rows(const std::string& path) {
+  const std::uintmax_t header = path.find("voltages") != std::string::npos ? 38 : 27;
+  wait_until([&] {
+    std::error_code ec;
+    const std::uintmax_t size = fs::file_size(path, ec);
+    return !ec && size > header;
+  });
+}
+
 // A started process, waited for with a time limit (SIGKILL after it), its wall time
 // counted from the wait, its peak RSS and its output.
 struct Child {
@@ -535,8 +545,7 @@ TEST_CASE("lifecycle: an OU run stopped mid-epoch wrote exactly the uninterrupte
   const std::string net = write(tmp, "ou.pbtxt", kSlowOu);
   const std::string dir = tmp / "d";
   Child run({kCli, "run", net, "-o", dir, "-q", "--format", "tsv"});
-  wait_until([&] { return exists(dir + "/spikes.tsv"); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  wait_for_rows(dir + "/spikes.tsv");  // some output flushed: the stop lands mid-run
   stop(run, SIGINT, 130, 1.0);
   const nlohmann::json m = json_of(dir + "/manifest.json");
   CHECK(m["status"] == "interrupted");
@@ -551,8 +560,7 @@ TEST_CASE("lifecycle: SIGINT with a probe every 1e-3 ms: 130 at once, voltages a
   const std::string net = write(tmp, "probe.pbtxt", kFastProbe);
   const std::string dir = tmp / "d";
   Child run({kCli, "run", net, "-o", dir, "-q", "--format", "tsv"});
-  wait_until([&] { return exists(dir + "/voltages.tsv"); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  wait_for_rows(dir + "/voltages.tsv");  // some output flushed: the stop lands mid-run
   const ProcessResult r = stop(run, SIGINT, 130, 1.0);
   CHECK(r.peak_rss_mb < 150);
   const nlohmann::json m = json_of(dir + "/manifest.json");
@@ -597,8 +605,7 @@ TEST_CASE("lifecycle: SIGINT with a 1e8 Hz Poisson source: 130 at once, bounded 
   const std::string net = write(tmp, "source.pbtxt", kFastSource);
   const std::string dir = tmp / "d";
   Child run({kCli, "run", net, "-o", dir, "-q", "--format", "tsv"});
-  wait_until([&] { return exists(dir + "/spikes.tsv"); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  wait_for_rows(dir + "/spikes.tsv");  // some output flushed: the stop lands mid-run
   const ProcessResult r = stop(run, SIGINT, 130, 1.0);
   CHECK(r.peak_rss_mb < 250);
   REQUIRE(status_of(dir + "/manifest.json") == "interrupted");
@@ -610,8 +617,7 @@ TEST_CASE("lifecycle: SIGTERM on the stepped engine at dt = 0.001 ms: 143 at onc
   const std::string net = write(tmp, "stepped.pbtxt", kStepped);
   const std::string dir = tmp / "d";
   Child run({kCli, "run", net, "-o", dir, "-q", "--format", "tsv"});
-  wait_until([&] { return exists(dir + "/spikes.tsv"); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  wait_for_rows(dir + "/spikes.tsv");  // some output flushed: the stop lands mid-run
   stop(run, SIGTERM, 143, 1.0);
   REQUIRE(status_of(dir + "/manifest.json") == "interrupted");
   check_spikes_prefix(net, dir, tmp / "ref", 5, true);  // grid spikes at t_k belong to step k
