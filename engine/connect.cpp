@@ -1,15 +1,21 @@
 #include "engine/connect.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
 namespace spikeq {
+namespace {
+// Draws between two stop checks: the checks cost nothing per draw.
+constexpr std::uint64_t kBlock = 4096;
+}  // namespace
 
 SourceSampler::SourceSampler(const ProjectionSpec& projection, std::uint64_t source_size,
-                             bool same_population)
+                             bool same_population, StopCheck* stop)
     : projection_(projection),
       source_size_(source_size),
-      exclude_self_(same_population && !projection.allow_autapses) {
+      exclude_self_(same_population && !projection.allow_autapses),
+      stop_(stop) {
   if (projection_.rule == RuleKind::FixedIndegree && !projection_.allow_multapses) {
     pool_.resize(source_size_);
     std::iota(pool_.begin(), pool_.end(), 0u);
@@ -37,8 +43,12 @@ void SourceSampler::draw(std::uint64_t target, RngStream& rng, std::vector<std::
       sources.push_back(t);
       return;
     case RuleKind::AllToAll:
-      for (std::uint32_t s = 0; s < source_size_; ++s)
-        if (!(exclude_self_ && s == t)) sources.push_back(s);
+      for (std::uint64_t block = 0; block < source_size_; block += kBlock) {
+        if (stop_) stop_->tick(kBlock);
+        const auto end = static_cast<std::uint32_t>(std::min(source_size_, block + kBlock));
+        for (auto s = static_cast<std::uint32_t>(block); s < end; ++s)
+          if (!(exclude_self_ && s == t)) sources.push_back(s);
+      }
       return;
     case RuleKind::PairwiseBernoulli: {
       const double p = projection_.p;
@@ -47,6 +57,7 @@ void SourceSampler::draw(std::uint64_t target, RngStream& rng, std::vector<std::
       // so the cost is O(accepted) rather than O(source_size).
       const double log_q = std::log1p(-p);
       for (std::uint64_t s = 0;; ++s) {
+        if (stop_) stop_->tick();
         if (p < 1.0) {
           // For tiny p the gap can exceed 2^64: compare as a double before converting.
           const double gap = std::floor(std::log(rng.uniform_open0()) / log_q);
@@ -60,8 +71,12 @@ void SourceSampler::draw(std::uint64_t target, RngStream& rng, std::vector<std::
     case RuleKind::FixedIndegree:
       if (projection_.allow_multapses) {
         while (sources.size() < projection_.indegree) {
-          const auto s = static_cast<std::uint32_t>(rng.below(source_size_));
-          if (!(exclude_self_ && s == t)) sources.push_back(s);
+          if (stop_) stop_->tick(kBlock);
+          const std::uint64_t block_end = std::min<std::uint64_t>(projection_.indegree, sources.size() + kBlock);
+          while (sources.size() < block_end) {
+            const auto s = static_cast<std::uint32_t>(rng.below(source_size_));
+            if (!(exclude_self_ && s == t)) sources.push_back(s);
+          }
         }
       } else {
         draw_without_replacement(target, rng, sources);
@@ -83,10 +98,14 @@ void SourceSampler::draw_without_replacement(std::uint64_t target, RngStream& rn
     swap_and_log(n - 1, target);
     --n;
   }
-  for (std::uint64_t k = 0; k < projection_.indegree; ++k) {
-    const std::uint64_t j = k + rng.below(n - k);
-    swap_and_log(k, j);
-    sources.push_back(pool_[k]);
+  for (std::uint64_t block = 0; block < projection_.indegree; block += kBlock) {
+    if (stop_) stop_->tick(kBlock);
+    const std::uint64_t end = std::min<std::uint64_t>(projection_.indegree, block + kBlock);
+    for (std::uint64_t k = block; k < end; ++k) {
+      const std::uint64_t j = k + rng.below(n - k);
+      swap_and_log(k, j);
+      sources.push_back(pool_[k]);
+    }
   }
   // Undo in reverse so the pool is 0..n-1 again for the next target.
   std::uint64_t k = projection_.indegree;

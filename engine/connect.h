@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/rng.h"
+#include "engine/stop_check.h"
 #include "netdefs/spec.h"
 
 namespace spikeq {
@@ -17,7 +18,10 @@ double expected_indegree(const ProjectionSpec& projection, std::uint64_t source_
 
 class SourceSampler {
  public:
-  SourceSampler(const ProjectionSpec& projection, std::uint64_t source_size, bool same_population);
+  // `stop` (optional) is ticked once per source drawn, so a huge in-degree or
+  // all-to-all row cannot hold off a stop (it throws Stopped, engine/stop_check.h).
+  SourceSampler(const ProjectionSpec& projection, std::uint64_t source_size, bool same_population,
+                StopCheck* stop = nullptr);
 
   // Replaces `sources` with the local source indices connecting to local target
   // `target`, in the order drawn (fixed_indegree) or ascending (other rules).
@@ -30,6 +34,7 @@ class SourceSampler {
   ProjectionSpec projection_;
   std::uint64_t source_size_;
   bool exclude_self_;
+  StopCheck* stop_;
   // Partial Fisher–Yates over 0..n-1, undone after each target (cost O(indegree)).
   std::vector<std::uint32_t> pool_;
   std::vector<std::uint32_t> swapped_at_;

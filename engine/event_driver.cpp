@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/stop_check.h"
 #include "models/lif.h"
 #include "models/poisson.h"
 
@@ -53,7 +54,7 @@ EventDriver::~EventDriver() = default;
 
 EventDriver::EventDriver(const Network& network, std::uint64_t trial, RunSink& sink,
                          const std::atomic<bool>* stop)
-    : net_(network), trial_(trial), sink_(sink), stop_(stop),
+    : net_(network), trial_(trial), sink_(sink), stop_check_(stop),
       duration_ms_(network.spec().duration_ms) {
   const NetworkSpec& spec = net_.spec();
   // Epoch length: the smallest delay of any LIF-sourced projection (d_min); with
@@ -221,20 +222,31 @@ void EventDriver::init_state() {
   }
 }
 
+// A stop seen at an epoch boundary ends the run there. A stop seen inside an
+// epoch (StopCheck in the loops that can run long) abandons that epoch: its
+// spikes and samples are dropped and the run ends at the epoch's start, so what
+// reached the sink is exactly the uninterrupted run's output before that time.
 RunStats EventDriver::run() {
   queue_.reserve(1024);
   double t = 0;
   std::uint64_t k = 0;
-  while (t < duration_ms_) {
-    // Epoch ends as multiples of epoch_ms, so rounding never accumulates.
-    const double t_end = std::min(duration_ms_, static_cast<double>(++k) * epoch_ms_);
-    run_epoch(t_end, t_end >= duration_ms_);
-    t = t_end;
-    stats_.simulated_ms = t;
-    if (stop_ && stop_->load(std::memory_order_relaxed) && t < duration_ms_) {
-      stats_.interrupted = true;
-      break;
+  epoch_start_spikes_.assign(stats_.spikes_per_population.size(), 0);
+  try {
+    while (t < duration_ms_) {
+      if (stop_check_.requested()) throw Stopped();
+      // Epoch ends as multiples of epoch_ms, so rounding never accumulates.
+      const double t_end = std::min(duration_ms_, static_cast<double>(++k) * epoch_ms_);
+      run_epoch(t_end, t_end >= duration_ms_);
+      epoch_start_spikes_ = stats_.spikes_per_population;
+      t = t_end;
+      stats_.simulated_ms = t;
+      fault_point("run");
     }
+  } catch (const Stopped&) {
+    stats_.spikes_per_population = epoch_start_spikes_;
+    epoch_spikes_.clear();
+    epoch_samples_.clear();
+    stats_.interrupted = true;
   }
   return stats_;
 }
@@ -252,6 +264,7 @@ void EventDriver::run_epoch(double t_end, bool last) {
       instant_.push_back(queue_.pop());
       if (instant_.size() > 1) prefetch_row(instant_.back());
     } while (!queue_.empty() && queue_.top().time_ms == t);
+    stop_check_.tick(32);  // per instant, not per pulse
     const Delivery& d = instant_.front();
     if (!queue_.empty()) prefetch_row(queue_.top());
     if (instant_.size() == 1 && net_.populations()[net_.population_of(d.source)].group_targets_distinct[d.group])
@@ -266,6 +279,7 @@ void EventDriver::run_epoch(double t_end, bool last) {
     if (!pm.lif) continue;
     const PopulationTable& pop = net_.populations()[i];
     for (NodeId n = pop.first; n < pop.first + pop.size; ++n) {
+      stop_check_.tick();
       if (membrane_[n].next_internal_ms < t_until) advance(n, t_until);
       // A noisy membrane can cross threshold with no event at all: check the path
       // up to the epoch end so such spikes are found within their epoch.
@@ -283,7 +297,9 @@ void EventDriver::emit_source_spikes(double t_end) {
     const NodeId first = net_.populations()[i].first;
     for (std::size_t local = 0; local < source_trains_[i].size(); ++local) {
       SourceTrain& st = source_trains_[i][local];
+      stop_check_.tick();
       while (st.next_ms < t_end) {
+        stop_check_.tick();
         spike(first + static_cast<NodeId>(local), st.next_ms);
         st.next_ms = poisson::next_arrival_ms(st.next_ms, pm.rate_per_ms, st.rng.exponential());
       }
@@ -433,6 +449,7 @@ double EventDriver::own_pulses_at(NodeId n, double t) {
 void EventDriver::advance(NodeId n, double t_until) {
   Membrane& mem = membrane_[n];
   while (mem.next_internal_ms < t_until) {
+    stop_check_.tick();  // a fast train or probe can hold a node here for long
     const double t = mem.next_internal_ms;
     const std::uint32_t which = mem.next_internal;
     if (which != kCrossing && (which & kProbe)) {
@@ -536,6 +553,7 @@ void EventDriver::propagate_noisy(NodeId n, double t) {
   const PopulationModel& pm = models_[net_.population_of(n)];
   RngStream& rng = noise_rng_[n];
   while (mem.t_last_ms < t) {
+    stop_check_.tick();  // a short check interval makes many pieces
     const bool full = t - mem.t_last_ms >= pm.check_ms;
     const double h = full ? pm.check_ms : t - mem.t_last_ms;
     const double decay = full ? pm.check_decay : std::exp(-h * pm.inv_tau);
@@ -553,7 +571,11 @@ void EventDriver::propagate_noisy(NodeId n, double t) {
     }
     const double dt = lif::locate_crossing_ms(
         x0, x1, h, pm.m_mv, pm.v_th_mv, pm.sigma_mv, pm.tau_m_ms, pm.tolerance_ms,
-        [&] { return rng.normal(); }, [&] { return rng.uniform_open0(); });
+        [&] {
+          stop_check_.tick();  // a tolerance near the rounding of t makes a long search
+          return rng.normal();
+        },
+        [&] { return rng.uniform_open0(); });
     spike(n, mem.t_last_ms + dt);
   }
 }

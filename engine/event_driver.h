@@ -47,6 +47,7 @@
 #include "engine/network.h"
 #include "engine/recording.h"
 #include "engine/rng.h"
+#include "engine/stop_check.h"
 
 namespace spikeq {
 
@@ -65,8 +66,11 @@ struct RunStats {
 
 class EventDriver {
  public:
-  // `stop`, when set by another thread or a signal handler, ends the run at the
-  // next epoch boundary with everything up to it delivered to the sink.
+  // `stop`, when set by another thread or a signal handler, ends the run within
+  // milliseconds: at the epoch boundary reached, or, when seen inside an epoch, at
+  // that epoch's start (the epoch's partial output is dropped). Either way the
+  // sink holds exactly the uninterrupted run's output before stats.simulated_ms.
+  // Other exceptions (std::bad_alloc) propagate.
   EventDriver(const Network& network, std::uint64_t trial, RunSink& sink,
               const std::atomic<bool>* stop = nullptr);
   ~EventDriver();
@@ -158,7 +162,8 @@ class EventDriver {
   const Network& net_;
   std::uint64_t trial_;
   RunSink& sink_;
-  const std::atomic<bool>* stop_;
+  StopCheck stop_check_;  // polled in the loops that can run long, never per pulse
+  std::vector<std::uint64_t> epoch_start_spikes_;  // counts at the epoch's start, restored on a stop
   double duration_ms_;
   double epoch_ms_;
   double base_ms_ = 0;  // time origin of the scaled membranes (the current epoch start)

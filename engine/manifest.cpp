@@ -23,7 +23,11 @@ std::string utc_now_iso8601() {
 }
 
 nlohmann::json make_manifest(const Network& net, const RunStats& stats, const RunInfo& info) {
-  const NetworkSpec& spec = net.spec();
+  return make_manifest(net.spec(), net.connectivity_trial(), stats, info);
+}
+
+nlohmann::json make_manifest(const NetworkSpec& spec, std::uint64_t connectivity_trial, const RunStats& stats,
+                             const RunInfo& info) {
   nlohmann::json m;
   m["spikeq_version"] = kVersion;
   m["build"] = {{"git_revision", kGitRevision}, {"build_type", kBuildType}};
@@ -38,7 +42,7 @@ nlohmann::json make_manifest(const Network& net, const RunStats& stats, const Ru
   }
   m["trials"] = spec.simulation.trials;
   m["trial"] = info.trial;
-  m["connectivity_trial"] = net.connectivity_trial();  // 0: the frozen network
+  m["connectivity_trial"] = connectivity_trial;  // 0: the frozen network
   if (!info.format.empty()) m["format"] = info.format;
   m["status"] = info.status;
   if (!info.error.empty()) m["error"] = info.error;

@@ -23,6 +23,10 @@ struct RunInfo {
 };
 
 nlohmann::json make_manifest(const Network& net, const RunStats& stats, const RunInfo& info);
+// The same before (or without) the network: for a run stopped or failed while
+// its network was being built. `connectivity_trial` as Network's.
+nlohmann::json make_manifest(const NetworkSpec& spec, std::uint64_t connectivity_trial, const RunStats& stats,
+                             const RunInfo& info);
 
 // Writes DIR/manifest.json atomically (temporary file, then rename), so a reader
 // never sees half a manifest. Throws Error (Runtime) on failure.

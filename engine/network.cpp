@@ -7,6 +7,7 @@
 
 #include "engine/connect.h"
 #include "engine/rng.h"
+#include "engine/stop_check.h"
 #include "netdefs/error.h"
 
 namespace spikeq {
@@ -47,8 +48,11 @@ bool delivers_spikes(const NetworkSpec& spec, const ProjectionSpec& p) {
 
 }  // namespace
 
-Network::Network(const NetworkSpec& spec, std::uint64_t connectivity_trial)
+Network::Network(const NetworkSpec& spec, std::uint64_t connectivity_trial, const std::atomic<bool>* stop)
     : spec_(spec), connectivity_trial_(connectivity_trial) {
+  StopCheck stop_check(stop);
+  stop_check.poll();
+  fault_point("build");
   if (spec_.projections.size() > std::numeric_limits<std::uint16_t>::max())
     throw Error("too many projections (at most 65535)");
   if (spec_.total_nodes() >= std::numeric_limits<NodeId>::max())
@@ -113,10 +117,11 @@ Network::Network(const NetworkSpec& spec, std::uint64_t connectivity_trial)
     const ProjectionSpec& ps = spec_.projections[p];
     const PopulationTable& src = populations_[ps.source];
     const PopulationTable& tgt = populations_[ps.target];
-    SourceSampler sampler(ps, src.size, ps.source == ps.target);
+    SourceSampler sampler(ps, src.size, ps.source == ps.target, &stop_check);
     std::vector<std::uint32_t>& in_deg = in_degrees_[p];
     in_deg.assign(tgt.size, 0);
     for (NodeId t = 0; t < tgt.size; ++t) {
+      stop_check.tick();
       RngStream rng(spec_.seed, connectivity_trial_, Purpose::Connectivity, p, t);
       sampler.draw(t, rng, sources);
       in_deg[t] = static_cast<std::uint32_t>(sources.size());
@@ -145,14 +150,21 @@ Network::Network(const NetworkSpec& spec, std::uint64_t connectivity_trial)
   std::vector<EdgeData> props(raw.size());
   {
     std::vector<std::uint64_t> cursor(row_start.begin(), row_start.end() - 1);
-    for (const RawEdge& e : raw) {
-      const std::uint64_t at = cursor[e.source]++;
-      sorted[at] = {e.source, e.target};
-      props[at] = {e.projection};
+    constexpr std::size_t kBlock = 1 << 16;  // edges between two stop checks
+    for (std::size_t block = 0; block < raw.size(); block += kBlock) {
+      stop_check.tick(kBlock);
+      const std::size_t end = std::min(raw.size(), block + kBlock);
+      for (std::size_t i = block; i < end; ++i) {
+        const RawEdge& e = raw[i];
+        const std::uint64_t at = cursor[e.source]++;
+        sorted[at] = {e.source, e.target};
+        props[at] = {e.projection};
+      }
     }
   }
   raw.clear();
   raw.shrink_to_fit();
+  stop_check.poll();
   graph_ = ConnectivityGraph(boost::edges_are_sorted, sorted.begin(), sorted.end(), props.begin(),
                              node_count_, sorted.size());
 
@@ -163,6 +175,7 @@ Network::Network(const NetworkSpec& spec, std::uint64_t connectivity_trial)
     const std::size_t groups = pop.group_delays_ms.size();
     pop.group_targets_distinct.assign(groups, true);
     for (NodeId n = pop.first; n < pop.first + pop.size; ++n) {
+      stop_check.tick();
       std::uint64_t e = row_start[n];
       for (std::size_t g = 0; g < groups; ++g) {
         const std::uint64_t begin = e;

@@ -12,6 +12,7 @@
 
 #include <boost/graph/compressed_sparse_row_graph.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -63,7 +64,11 @@ class Network {
   // Builds the connectivity (deterministic in spec.seed, see engine/rng.h) from
   // the streams of trial `connectivity_trial`: 0 for the frozen network every
   // trial shares, k when trial k redraws its own (--redraw-connectivity).
-  explicit Network(const NetworkSpec& spec, std::uint64_t connectivity_trial = 0);
+  // `stop` (SIGINT/SIGTERM) is polled throughout the build (engine/stop_check.h):
+  // once set, the build throws Stopped within milliseconds and leaves nothing (what
+  // was drawn is freed; `spikeq run` then records a run interrupted at 0 ms).
+  explicit Network(const NetworkSpec& spec, std::uint64_t connectivity_trial = 0,
+                   const std::atomic<bool>* stop = nullptr);
 
   const NetworkSpec& spec() const { return spec_; }
   std::uint64_t connectivity_trial() const { return connectivity_trial_; }

@@ -13,6 +13,7 @@
 #include "engine/journal_reader.h"
 #include "engine/journal_sink.h"
 #include "engine/manifest.h"
+#include "engine/stop_check.h"
 #include "engine/tsv_rows.h"
 #include "engine/tsv_sink.h"
 #include "netdefs/error.h"
@@ -46,6 +47,25 @@ void remove_journals(const std::string& dir) {
   sync_path(dir);
 }
 
+// A journal read for a file build that a signal can abandon: the flag is polled
+// once per block read (about 65,000 rows), and Stopped unwinds the writer, whose
+// PendingFile removes its NAME.tmp (engine/stop_check.h).
+template <typename Row>
+class StoppableSource : public RowSource<Row> {
+ public:
+  StoppableSource(RowSource<Row>& inner, const std::atomic<bool>* stop) : inner_(inner), stop_(stop) {}
+  void read(const typename RowSource<Row>::Chunk& chunk) override {
+    inner_.read([&](std::span<const Row> rows) {
+      stop_.poll();
+      chunk(rows);
+    });
+  }
+
+ private:
+  RowSource<Row>& inner_;
+  StopCheck stop_;
+};
+
 }  // namespace
 
 std::vector<std::string> run_data_files(const std::string& dir) {
@@ -55,7 +75,8 @@ std::vector<std::string> run_data_files(const std::string& dir) {
   return files;
 }
 
-JournalBuild build_from_journals(const std::string& dir, const RunLayout& layout, OutputFormat format, bool tsv_too) {
+JournalBuild build_from_journals(const std::string& dir, const RunLayout& layout, OutputFormat format, bool tsv_too,
+                                 const std::atomic<bool>* stop) {
   JournalBuild built;
   const std::string spikes_journal = dir + "/" + JournalSink::kSpikes;
   const std::string voltages_journal = dir + "/" + JournalSink::kVoltages;
@@ -67,14 +88,16 @@ JournalBuild build_from_journals(const std::string& dir, const RunLayout& layout
   if (spikes) {
     built.spikes_scan = spikes->reader().scan();
     built.last_ms = spikes->reader().last_time_ms();
-    if (has_h5(format)) built.spikes = write_spike_report(dir + "/" + kSpikesH5, layout, *spikes);
-    if (tsv_too && has_tsv(format)) built.spikes = write_spikes_tsv(dir + "/" + kSpikesTsv, layout, *spikes);
+    StoppableSource<SpikeRow> source(*spikes, stop);
+    if (has_h5(format)) built.spikes = write_spike_report(dir + "/" + kSpikesH5, layout, source);
+    if (tsv_too && has_tsv(format)) built.spikes = write_spikes_tsv(dir + "/" + kSpikesTsv, layout, source);
   }
   if (samples) {
     built.voltages_scan = samples->reader().scan();
     built.last_ms = std::max(built.last_ms, samples->reader().last_time_ms());
-    if (has_h5(format)) write_voltage_report(dir + "/" + kVoltagesH5, layout, *samples);
-    if (tsv_too && has_tsv(format)) write_voltages_tsv(dir + "/" + kVoltagesTsv, layout, *samples);
+    StoppableSource<SampleRow> source(*samples, stop);
+    if (has_h5(format)) write_voltage_report(dir + "/" + kVoltagesH5, layout, source);
+    if (tsv_too && has_tsv(format)) write_voltages_tsv(dir + "/" + kVoltagesTsv, layout, source);
   }
   return built;
 }
@@ -115,9 +138,10 @@ void RunRecorder::samples(std::span<const VoltageSample> batch) {
 namespace {
 
 // The run's own journals: a failure to read them back is the run's failure (exit 1).
-JournalBuild build_own(const std::string& dir, const RunLayout& layout, OutputFormat format) {
+JournalBuild build_own(const std::string& dir, const RunLayout& layout, OutputFormat format,
+                       const std::atomic<bool>* stop = nullptr) {
   try {
-    JournalBuild built = build_from_journals(dir, layout, format, false);
+    JournalBuild built = build_from_journals(dir, layout, format, false, stop);
     remove_journals(dir);
     return built;
   } catch (const Error& e) {
@@ -127,11 +151,11 @@ JournalBuild build_own(const std::string& dir, const RunLayout& layout, OutputFo
 
 }  // namespace
 
-void RunRecorder::finish() {
+void RunRecorder::finish(const std::atomic<bool>* abandon) {
   if (tsv_) tsv_->close();
   if (journal_) {
     journal_->close();
-    build_own(dir_, layout_, format_);
+    build_own(dir_, layout_, format_, abandon);
   }
 }
 

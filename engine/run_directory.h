@@ -23,6 +23,7 @@
 // MB of buffers while building the files, whatever the number of spikes.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -57,7 +58,10 @@ class RunRecorder : public RunSink {
 
   // After the driver has returned: closes the streams and builds the final files.
   // Throws Error (Runtime) naming the file on failure (the journals then stay).
-  void finish();
+  // `abandon` set during the build (a signal while the .h5 files are written)
+  // throws Stopped: the journals stay, closed and whole, for `spikeq recover`, and
+  // no partial file is left (files already built stay; recover rebuilds them).
+  void finish(const std::atomic<bool>* abandon = nullptr);
   // After an error: saves what can be saved and never throws; journals that
   // cannot be turned into files stay for `spikeq recover`. When the spike files
   // could be built, returns what they hold: spikes per population and the time
@@ -93,7 +97,8 @@ struct JournalBuild {
   double last_ms = 0;                 // of the last record kept
   std::optional<JournalScan> spikes_scan, voltages_scan;
 };
-JournalBuild build_from_journals(const std::string& dir, const RunLayout& layout, OutputFormat format, bool tsv_too);
+JournalBuild build_from_journals(const std::string& dir, const RunLayout& layout, OutputFormat format, bool tsv_too,
+                                 const std::atomic<bool>* stop = nullptr);
 
 // `spikeq convert DIR --to h5|tsv`: writes spikes (and voltages) in the other
 // format from the ones present; returns the files written.

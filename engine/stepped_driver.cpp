@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/stop_check.h"
 #include "models/lif_stepped.h"
 
 namespace spikeq {
@@ -192,13 +193,18 @@ RunStats SteppedDriver::run() {
   sample_probes(0);
   for (std::uint64_t k = 1; k <= steps; ++k) {
     step(k);
-    if (k % plan_.flush_every != 0 && k != steps) continue;
+    // Checked after every step (a step is a pass over every node, so one load is
+    // nothing): after step k everything stamped up to t_k is final, so a stop
+    // ends the run there, with its output a prefix of the uninterrupted run's.
+    const bool stop = k < steps && stop_ && stop_->load(std::memory_order_relaxed);
+    if (k % plan_.flush_every != 0 && k != steps && !stop) continue;
     flush();
     stats_.simulated_ms = k == steps ? net_.spec().duration_ms : static_cast<double>(k) * plan_.dt_ms;
-    if (stop_ && stop_->load(std::memory_order_relaxed) && k < steps) {
+    if (stop) {
       stats_.interrupted = true;
       break;
     }
+    fault_point("run");
   }
   return stats_;
 }

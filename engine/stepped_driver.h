@@ -35,8 +35,8 @@
 //     at the grid point round(t/dt), after that step, reported with the grid time
 //     (V_r while refractory). Several probe times may share a grid point.
 // Spikes and samples go to the sink every ~10 ms of simulated time (one batch),
-// sorted by (time, node) and (time, probe, node); the stop flag is checked at
-// each batch boundary.
+// sorted by (time, node) and (time, probe, node); the stop flag is checked after
+// every step, and a stop hands over the steps done (a prefix of the run).
 //
 // Ring buffers (NEST-style): ring_slots = max delay in steps + 1 rows, one double
 // per LIF node each, stored slot-major so a step reads one contiguous row and a

@@ -61,7 +61,7 @@ std::string sweep_tsv(const std::vector<SweepSpec>& sweeps, const std::vector<Ba
                       const BatchResult& result, const analysis::SummaryOptions& options) {
   std::string out = "point";
   for (const SweepSpec& s : sweeps) out += "\t" + s.name;
-  if (points.empty()) return out + "\n";
+  if (points.empty()) return out + "\tstatus\n";
   const NetworkSpec& spec = points.front().spec;
   std::vector<std::size_t> pops;
   for (std::size_t i = 0; i < spec.populations.size(); ++i)
@@ -72,7 +72,7 @@ std::string sweep_tsv(const std::vector<SweepSpec>& sweeps, const std::vector<Ba
     for (double w : options.fano_windows_ms) out += "\t" + name + "." + window_name(w);
     if (probed(spec, i)) out += "\t" + name + ".chi";
   }
-  out += "\n";
+  out += "\tstatus\n";
   for (std::size_t p = 0; p < points.size(); ++p) {
     out += std::to_string(p);
     for (double v : points[p].values) out += "\t" + netdef::format_number(v);
@@ -94,7 +94,7 @@ std::string sweep_tsv(const std::vector<SweepSpec>& sweeps, const std::vector<Ba
       }
       if (probed(spec, i)) cell(s ? s->chi.value : 0);
     }
-    out += "\n";
+    out += "\t" + result.points[p].status() + "\n";
   }
   return out;
 }

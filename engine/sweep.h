@@ -13,7 +13,9 @@
 // per sweep, named by the sweep's name (default: its path with '.' -> '_', since
 // a column holding '.' is a statistic); then per recorded population POP:
 // POP.rate_hz, POP.rate_sem_hz, POP.cv_isi, POP.synchrony, POP.fano_<W>ms for
-// each Fano window, and POP.chi for probed populations. Statistics are the mean
+// each Fano window, and POP.chi for probed populations; last, `status`: the
+// point's status (complete, interrupted, not_started, failed), so a sweep
+// stopped early still lists every point. Statistics are the mean
 // over the point's complete trials; rate_sem_hz is the SEM across trials (with
 // one trial: across nodes). `nan` where no value exists (no complete trial, a
 // silent population, a window longer than a third of the run).

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <new>
 
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/info.h>
@@ -20,6 +21,7 @@
 #include "engine/manifest.h"
 #include "engine/network.h"
 #include "engine/stepped_driver.h"
+#include "engine/stop_check.h"
 #include "netdefs/error.h"
 
 namespace spikeq {
@@ -92,6 +94,8 @@ class Batch {
         run_trial(p, k, task, out);
       } catch (const Error& e) {
         fail(out, e.what(), e.kind() == Error::Kind::Runtime);
+      } catch (const std::bad_alloc&) {
+        fail(out, "out of memory", true);
       } catch (const std::exception& e) {
         fail(out, e.what(), true);
       }
@@ -114,7 +118,7 @@ class Batch {
   std::shared_ptr<const Network> network_for(std::size_t p, std::uint32_t k, double& build_s) {
     const auto t0 = Clock::now();
     if (options_.redraw_connectivity) {
-      auto net = std::make_shared<const Network>(points_[p].spec, k);
+      auto net = std::make_shared<const Network>(points_[p].spec, k, options_.stop);
       built_.fetch_add(1);
       build_s = seconds_since(t0);
       return net;
@@ -122,7 +126,7 @@ class Batch {
     SharedNetwork& shared = shared_[p];
     std::lock_guard<std::mutex> lock(shared.mutex);
     if (!shared.net) {
-      shared.net = std::make_shared<const Network>(points_[p].spec, 0);
+      shared.net = std::make_shared<const Network>(points_[p].spec, 0, options_.stop);
       shared.build_s = seconds_since(t0);
       built_.fetch_add(1);
     }
@@ -132,14 +136,21 @@ class Batch {
 
   void run_trial(std::size_t p, std::uint32_t k, std::size_t task, TrialResult& out) {
     const auto t0 = Clock::now();
-    std::error_code ec;
-    std::filesystem::create_directories(out.dir, ec);
-    if (ec) throw Error(out.dir + ": cannot create directory: " + ec.message(), Error::Kind::Runtime);
     RunInfo info;
     info.netdef_path = options_.netdef_path;
     info.started_utc = utc_now_iso8601();
     info.trial = k;
-    const std::shared_ptr<const Network> net = network_for(p, k, info.build_s);
+    std::shared_ptr<const Network> net;
+    try {
+      net = network_for(p, k, info.build_s);
+    } catch (const Stopped&) {
+      return;  // stopped before anything of this trial existed: it stays "not_started"
+    } catch (const std::bad_alloc&) {
+      throw Error("out of memory while building the network", Error::Kind::Runtime);
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(out.dir, ec);
+    if (ec) throw Error(out.dir + ": cannot create directory: " + ec.message(), Error::Kind::Runtime);
     nlohmann::json manifest;
     out.status = record_trial(*net, k, task, out.dir, info, out.stats, manifest);
     out.wall_s = seconds_since(t0);
@@ -166,6 +177,23 @@ class Batch {
     info.status = "running";
     info.files = recorder.files();
     write_manifest(dir, make_manifest(net, RunStats{}, info));
+    const auto fail = [&](const std::string& error) {
+      if (const auto saved = recorder.finish_after_failure()) {
+        stats.spikes_per_population = saved->spikes;
+        stats.simulated_ms = saved->last_ms;
+        stats.population_simulated = net.spec().recording.spikes_from;
+      }
+      info.status = "failed";
+      info.error = error;
+      info.finished_utc = utc_now_iso8601();
+      info.files = recorder.files();
+      try {
+        write_manifest(dir, make_manifest(net, stats, info));
+      } catch (const Error&) {
+        // The "running" manifest stays for `spikeq recover`; report the first error.
+      }
+    };
+    bool files_built = true;
     try {
       if (net.spec().simulation.mode == SimMode::Stepped) {
         SteppedDriver driver(net, k, sink, options_.stop);
@@ -174,28 +202,22 @@ class Batch {
         EventDriver driver(net, k, sink, options_.stop);
         stats = driver.run();
       }
-      recorder.finish();
-    } catch (const Error& e) {
-      if (const auto saved = recorder.finish_after_failure()) {
-        stats.spikes_per_population = saved->spikes;
-        stats.simulated_ms = saved->last_ms;
-        stats.population_simulated = net.spec().recording.spikes_from;
-      }
-      info.status = "failed";
-      info.error = e.what();
-      info.finished_utc = utc_now_iso8601();
-      info.files = recorder.files();
       try {
-        write_manifest(dir, make_manifest(net, stats, info));
-      } catch (const Error&) {
-        // The "running" manifest stays for `spikeq recover`; report the first error.
+        recorder.finish(options_.abandon_builds);
+      } catch (const Stopped&) {
+        files_built = false;  // the journals stay for `spikeq recover`
       }
+    } catch (const std::bad_alloc&) {
+      fail("out of memory while simulating");
+      throw Error(info.error, Error::Kind::Runtime);
+    } catch (const Error& e) {
+      fail(e.what());
       throw;
     }
     info.files = recorder.files();
     info.wall_s = seconds_since(t0) + info.build_s;
     info.finished_utc = utc_now_iso8601();
-    info.status = stats.interrupted ? "interrupted" : "complete";
+    info.status = stats.interrupted || !files_built ? "interrupted" : "complete";
     manifest = make_manifest(net, stats, info);
     write_manifest(dir, manifest);
     return info.status;
@@ -235,12 +257,13 @@ std::size_t PointResult::complete() const {
 }
 
 std::string PointResult::status() const {
-  std::string status = "complete";
+  bool all_complete = true, any_started = false;
   for (const TrialResult& t : trials) {
     if (t.status == "failed") return "failed";
-    if (t.status != "complete") status = "interrupted";
+    all_complete &= t.status == "complete";
+    any_started |= t.status != "not_started";
   }
-  return status;
+  return all_complete ? "complete" : any_started ? "interrupted" : "not_started";
 }
 
 const TrialResult* BatchResult::first_failure() const {

@@ -17,8 +17,13 @@
 // Scheduling. T workers in one task_group take tasks in order (point-major,
 // then trial) from an atomic counter, so points finish roughly in order and
 // unstarted tasks are a tail. Stop (SIGINT, or a task that failed): running
-// drivers end at their next epoch with their files finished and their
-// manifests "interrupted"; tasks not started are listed as "not_started".
+// drivers end within milliseconds (EventDriver: at the epoch reached) with their
+// files finished and their manifests "interrupted"; tasks not started, and tasks
+// stopped while their network was being built (they have no directory), are
+// listed as "not_started"; a point none of whose trials started is "not_started".
+// `abandon_builds` set while a trial builds its .h5 files abandons that build:
+// its journals stay for `spikeq recover`, its manifest says "interrupted".
+// An out-of-memory failure (std::bad_alloc) fails the task like an Error.
 //
 // Summary statistics: after its files are finished, each task loads its own run
 // back (analysis::load_run) and summarizes it (engine/analysis_summary.h: rates,
@@ -59,6 +64,7 @@ struct BatchOptions {
   // Set by the caller's signal handler to stop every task; the batch sets it too
   // when a task fails, so the others stop rather than run on for nothing.
   std::atomic<bool>* stop = nullptr;
+  const std::atomic<bool>* abandon_builds = nullptr;  // see "Scheduling"
   ProgressMeter* progress = nullptr;  // task index = point * trials + trial
   analysis::SummaryOptions summary;
 };
@@ -78,7 +84,9 @@ struct PointResult {
   std::vector<TrialResult> trials;
   std::optional<analysis::RunSummary> aggregate;  // over the complete trials
   std::size_t complete() const;
-  std::string status() const;  // "complete" only if every trial is
+  // "complete" only if every trial is; "failed" if one is; "not_started" if none
+  // started; else "interrupted".
+  std::string status() const;
 };
 
 struct BatchResult {

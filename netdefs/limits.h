@@ -21,17 +21,20 @@ inline constexpr double kMaxTimeMs = 1e9;
 // than ~1e-12 ms, so a finer bisection only costs steps that change nothing.
 inline constexpr double kMinToleranceMs = 1e-12;
 
-// tau_m_ms. 1 µs to 1000 s spans every membrane; outside it e^(-t/tau) over the
-// run's intervals is 0 or 1 to double precision and the model degenerates.
+// tau_m_ms. 1 µs spans every real membrane; below it e^(-t/tau) over the run's
+// intervals is 0 to double precision and the model degenerates. Above, up to
+// 1e12 ms: a membrane that keeps a count (a perfect integrator over any run: its
+// leak over 1e6 ms is 1e-6 relative), used to read input counts off V.
 inline constexpr double kMinTauMs = 1e-3;
-inline constexpr double kMaxTauMs = 1e6;
+inline constexpr double kMaxTauMs = 1e12;
 
 // --- Voltages and rates -----------------------------------------------------
 
 // |e_l_mv|, |v_th_mv|, |v_reset_mv|, |v_init|, |mu_mv|, sigma_mv, |weight_mv|:
-// 1000 V, far beyond any neuron. Keeps every sum the theory forms (sigma^2 +
-// tau K w^2 nu over 65535 projections) finite, so it never fails on a valid netdef.
-inline constexpr double kMaxAbsMv = 1e6;
+// 1e6 V, far beyond any neuron (a threshold of 1e9 mV is a node that never
+// fires, a counter). Keeps every sum the theory forms (sigma^2 + tau K w^2 nu
+// over 65535 projections: at most ~1e60) finite, so it never fails on a valid netdef.
+inline constexpr double kMaxAbsMv = 1e9;
 
 // poisson.rate_hz of one node: one spike per ns. The whole run's Poisson events
 // are bounded separately (kMaxPoissonEvents).

@@ -198,6 +198,11 @@ TEST_CASE("hostile files: recover salvages the intact blocks after a damaged byt
   CHECK(contains(r.stdout_text, "the original is kept as spikes.journal.damaged"));
   CHECK(fs::exists(k.dir + "/spikes.journal.damaged"));
   CHECK_FALSE(fs::exists(k.journal()));
+  // stats then analyses the record, but says once that it has a hole.
+  const ProcessResult st = cli({"stats", k.dir});
+  CHECK(st.exit_code == 0);
+  CHECK(contains(st.stderr_text, "spikeq: note: " + k.dir + ": recovered with 1 gap (the first in spikes.journal"));
+  CHECK(contains(st.stderr_text, "counted as silent time"));
   const nlohmann::json m = manifest(k.dir);
   CHECK(m["status"] == "interrupted");
   CHECK(total_spikes(m) == before + n - after);
@@ -820,7 +825,7 @@ sweep { path: "fast.poisson.rate_hz" values: [20, 40, 60] }
   for (const char* f : {"point-0000/trials.json", "point-0001/trials.json", "sweep.json", "sweep.tsv"})
     CHECK(contains(r.stdout_text, dir + "/" + f + ": rewritten"));
   const nlohmann::json sweep = read_json(dir + "/sweep.json");
-  CHECK(statuses(sweep["points"]) == std::vector<std::string>{"complete", "interrupted", "interrupted"});
+  CHECK(statuses(sweep["points"]) == std::vector<std::string>{"complete", "interrupted", "not_started"});
   CHECK(sweep["point_count"] == 3);
   CHECK(sweep["points"][2]["trials_complete"] == 0);
   // Point 0 finished: its statistics, recomputed from its files, are the batch's.

@@ -150,13 +150,13 @@ TEST_CASE("hostile --set values: the same parser as the flags, then the field's 
   const std::string exc = base + ": populations[1] \"exc\": ";
   const std::vector<Case> cases = {
       // Used to pass validate, then fail in theory with "sigma_mv must be >= 0".
-      {validate({"in.weight_mv=1e308"}), base + ": projections[0] \"in\": weight_mv = 1e+308: must be in [-1e+06, 1e+06]"},
+      {validate({"in.weight_mv=1e308"}), base + ": projections[0] \"in\": weight_mv = 1e+308: must be in [-1e+09, 1e+09]"},
       {validate({"in.weight_mv=-inf"}), base + ": projections[0] \"in\": weight_mv = -inf: must be finite"},
       {validate({"exc.lif.tau_m_ms=nan"}), exc + "lif.tau_m_ms = nan: must be finite"},
       {validate({"exc.lif.tau_m_ms=1e-9"}), exc + "lif.tau_m_ms = 1e-09: must be >= 0.001"},
-      {validate({"exc.lif.tau_m_ms=1e9"}), exc + "lif.tau_m_ms = 1e+09: must be <= 1e+06"},
-      {validate({"exc.lif.v_th_mv=1e300"}), exc + "lif.v_th_mv = 1e+300: must be in [-1e+06, 1e+06]"},
-      {validate({"exc.lif.sigma_mv=1e7"}), exc + "lif.sigma_mv = 1e+07: must be <= 1e+06"},
+      {validate({"exc.lif.tau_m_ms=1e13"}), exc + "lif.tau_m_ms = 1e+13: must be <= 1e+12"},
+      {validate({"exc.lif.v_th_mv=1e300"}), exc + "lif.v_th_mv = 1e+300: must be in [-1e+09, 1e+09]"},
+      {validate({"exc.lif.sigma_mv=1e10"}), exc + "lif.sigma_mv = 1e+10: must be <= 1e+09"},
       {validate({"exc.lif.t_ref_ms=1e12"}), exc + "lif.t_ref_ms = 1e+12: must be <= 1e+09"},
       {validate({"ext.poisson.rate_hz=1e12"}),
        base + ": populations[0] \"ext\": poisson.rate_hz = 1e+12: must be <= 1e+09"},
@@ -191,7 +191,7 @@ TEST_CASE("hostile --set values: the same parser as the flags, then the field's 
   check_refusals(cases);
 }
 
-TEST_CASE("--seed and --set seed= agree: 0 accepted by both, 2^64 refused by both in the same words") {
+TEST_CASE("seed flag and --set seed= agree: 0 accepted by both, 2^64 refused by both in the same words") {
   TempDir dir;
   const std::string base = write_text(dir / "base.pbtxt", kBase);
   for (const std::vector<std::string>& args :

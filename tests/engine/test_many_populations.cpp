@@ -157,7 +157,7 @@ TEST_CASE("a cycle of more populations than one joint solve takes is reported no
 }
 
 TEST_CASE("theory never throws: moments that overflow give NaN and not converged", "[theory]") {
-  // Beyond the validated ranges on purpose (|weight_mv| <= 1e6 is refused by
+  // Beyond the validated ranges on purpose (|weight_mv| > 1e9 is refused by
   // the loader): the library still must not throw or hang.
   std::vector<PopulationSpec> pops = {test::poisson_population("ext", 100, 10), test::lif_population("n", 10)};
   NetworkSpec ff = test::network(pops, {test::projection(0, 1, RuleKind::AllToAll, 1e308, 0)});
@@ -185,12 +185,12 @@ TEST_CASE("theory of a netdef at the edges of the validated ranges is finite or 
   const std::string text = R"(
     duration_ms: 1
     populations { name: "ext" size: 1 poisson { rate_hz: 1e9 } }
-    populations { name: "n" size: 1000 lif { tau_m_ms: 1e6 e_l_mv: -1e6 v_th_mv: 1e6 v_reset_mv: -1e6
-                                             t_ref_ms: 0 mu_mv: 1e6 sigma_mv: 1e6 } }
-    populations { name: "m" size: 1000 lif { tau_m_ms: 1e-3 v_th_mv: -999999 v_reset_mv: -1e6 v_init { fixed_mv: 1e6 } } }
-    projections { source: "ext" target: "n" all_to_all {} weight_mv: 1e6 }
-    projections { source: "n" target: "n" fixed_indegree { indegree: 1000 allow_multapses: true } weight_mv: -1e6 delay_ms: 0.1 }
-    projections { source: "n" target: "m" all_to_all {} weight_mv: 1e6 delay_ms: 0.1 }
+    populations { name: "n" size: 1000 lif { tau_m_ms: 1e12 e_l_mv: -1e9 v_th_mv: 1e9 v_reset_mv: -1e9
+                                             t_ref_ms: 0 mu_mv: 1e9 sigma_mv: 1e9 } }
+    populations { name: "m" size: 1000 lif { tau_m_ms: 1e-3 v_th_mv: -999999999 v_reset_mv: -1e9 v_init { fixed_mv: 1e9 } } }
+    projections { source: "ext" target: "n" all_to_all {} weight_mv: 1e9 }
+    projections { source: "n" target: "n" fixed_indegree { indegree: 1000 allow_multapses: true } weight_mv: -1e9 delay_ms: 0.1 }
+    projections { source: "n" target: "m" all_to_all {} weight_mv: 1e9 delay_ms: 0.1 }
   )";
   NetworkSpec spec;
   try {

@@ -151,7 +151,7 @@ TEST_CASE("trials: a stop before the start leaves every task not started", "[tri
   CHECK(r.interrupted);
   CHECK(r.networks_built == 0);
   for (const TrialResult& t : r.points[0].trials) CHECK(t.status == "not_started");
-  CHECK(r.points[0].status() == "interrupted");
+  CHECK(r.points[0].status() == "not_started");
 }
 
 TEST_CASE("sweeps: ranges include both ends; points are the product, first sweep slowest", "[sweep]") {

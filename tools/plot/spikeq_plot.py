@@ -26,7 +26,8 @@ sweep.tsv layout (what `phase` reads; written by parameter sweeps):
     short name such as `g` or `eta`); then statistic columns named
     POPULATION.STAT, STAT one of rate_hz, rate_sem_hz, cv_isi, synchrony, chi,
     fano_<W>ms (the keys of `spikeq stats --json`). A column whose name holds no
-    '.' is a parameter; `trial` and `point` columns are ignored.
+    '.' is a parameter; `trial`, `point` and `status` (complete, interrupted,
+    not_started: a sweep stopped early lists every point) columns are ignored.
 
 Every figure is written as NAME.png (150 dpi) and NAME.svg; one line per figure
 "wrote PATH.png (N axes)" goes to stdout.
@@ -376,8 +377,8 @@ def read_sweep(path):
         header = f.readline().rstrip("\n").split("\t")
         rows = [line.rstrip("\n").split("\t") for line in f if line.strip()]
     cols = {h: np.array([float(r[i]) if r[i] not in ("", "nan", "null") else np.nan for r in rows])
-            for i, h in enumerate(header)}
-    params = [h for h in header if "." not in h and h not in ("trial", "point")]
+            for i, h in enumerate(header) if h != "status"}
+    params = [h for h in header if "." not in h and h not in ("trial", "point", "status")]
     return header, cols, params
 
 

@@ -6,11 +6,15 @@
 #include "analysis_plot.h"
 #include "commands.h"
 #include "flags.h"
+#include "run_notes.h"
 #include "engine/compare.h"
+#include "engine/run_lock.h"
 #include "netdefs/limits.h"
 
 namespace spikeq::cli {
 namespace {
+
+const char* const kLiveNote = "a live run: its files are not finished";
 
 struct CompareOptions {
   std::string dir_a, dir_b;
@@ -27,6 +31,10 @@ int run(const CompareOptions& opt) {
   so.from_ms = opt.from_ms;
   if (opt.to_ms > 0) so.to_ms = opt.to_ms;
   if (!opt.windows_ms.empty()) so.fano_windows_ms = opt.windows_ms;
+  refuse_if_live(opt.dir_a, kLiveNote);  // runs still being written are not compared as if done
+  refuse_if_live(opt.dir_b, kLiveNote);
+  note_recovery_gaps(opt.dir_a);
+  note_recovery_gaps(opt.dir_b);
   const analysis::CompareSide a = analysis::load_side(opt.dir_a, so);
   const analysis::CompareSide b = analysis::load_side(opt.dir_b, so);
   const auto theory = analysis::theory_of(a.summary);

@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "engine/run_directory.h"
+#include "engine/run_lock.h"
 
 namespace spikeq::cli {
 namespace {
@@ -14,6 +15,7 @@ struct ConvertOptions {
 };
 
 int convert(const ConvertOptions& opt) {
+  const auto lock = RunLock::acquire_if_writable(opt.dir);  // never under a live run
   for (const std::string& file : convert_run_directory(opt.dir, parse_output_format(opt.to)))
     std::printf("%s/%s\n", opt.dir.c_str(), file.c_str());
   return 0;

@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "engine/recover.h"
+#include "engine/run_lock.h"
 
 namespace spikeq::cli {
 namespace {
@@ -94,6 +95,8 @@ void print_run(const RecoverReport& r) {
 }
 
 int recover(const std::string& dir, const RecoverOptions& options) {
+  // Never under a live run (the lock of DIR covers its trial and point directories).
+  const auto lock = RunLock::acquire_if_writable(dir);
   const TreeRecoverReport tree = recover_tree(dir, options);
   if (tree.layout != "run") {
     std::printf("%s: %s layout, %zu run directories (%zu recovered or checked, %zu not started, %zu unreadable)\n",

@@ -6,6 +6,9 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
+#include <new>
+#include <optional>
 
 #include "commands.h"
 #include "flags.h"
@@ -13,8 +16,11 @@
 #include "engine/manifest.h"
 #include "engine/memory_estimate.h"
 #include "engine/network.h"
+#include "engine/run_cleanup.h"
 #include "engine/run_directory.h"
+#include "engine/run_lock.h"
 #include "engine/stepped_driver.h"
+#include "engine/stop_check.h"
 #include "engine/theory.h"
 #include "netdefs/error.h"
 #include "netdefs/format.h"
@@ -26,13 +32,21 @@
 namespace spikeq::cli {
 namespace {
 
+// SIGINT/SIGTERM: the first stops the simulation (or the network build), whose
+// files are then built; a signal during that build, or a second one, abandons it
+// and keeps the journals for `spikeq recover`. Lock-free atomics only.
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_abandon{false};
+std::atomic<bool> g_building{false};  // set once the simulation is over
 std::atomic<int> g_signal{0};
 
 extern "C" void on_signal(int sig) {
   g_signal.store(sig);
-  g_stop.store(true);
+  const bool again = g_stop.exchange(true);
+  if (again || g_building.load()) g_abandon.store(true);
 }
+
+int exit_code_for_signal() { return g_signal.load() == SIGTERM ? 143 : 130; }
 
 struct RunOptions {
   std::string netdef;
@@ -66,15 +80,6 @@ std::string default_out_dir(const std::string& netdef) {
   return dir;
 }
 
-void prepare_out_dir(const std::string& dir, bool force) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (fs::exists(dir, ec) && !fs::is_empty(dir, ec) && !force)
-    throw Error(dir + ": output directory is not empty (use --force to overwrite)");
-  fs::create_directories(dir, ec);
-  if (ec) throw Error(dir + ": cannot create directory: " + ec.message(), Error::Kind::Runtime);
-}
-
 void print_summary(const Network& net, const RunStats& stats, const RunInfo& info, const std::string& dir) {
   const NetworkSpec& spec = net.spec();
   const std::vector<PopulationTheory> theory = predict(spec);
@@ -106,8 +111,131 @@ void print_summary(const Network& net, const RunStats& stats, const RunInfo& inf
   std::printf("  output: %s/\n", dir.c_str());
 }
 
-int run(const RunOptions& opt) {
+// Writes DIR/manifest.json with `info` (status "failed" and `error`), never
+// throwing: the failure is what gets reported, not a manifest that could not follow
+// (a full disk); the "running" manifest then stays for `spikeq recover`.
+void record_failure(const std::string& dir, const nlohmann::json& manifest) {
+  try {
+    write_manifest(dir, manifest);
+  } catch (const Error&) {
+  }
+}
+
+const char* kOutOfMemoryHint = " (lower the network size or --memory-limit-mb)";
+
+// One run into the locked, empty DIR. Signals: a stop during the network build
+// records a run interrupted at 0 ms; during the simulation the driver stops
+// (EventDriver: at the epoch reached) and the files are built; during that build
+// (or a second signal) the build is abandoned and the journals kept for recover.
+int run_one(const NetworkSpec& spec, const RunOptions& opt, const std::string& dir, std::uint64_t trial) {
   using clock = std::chrono::steady_clock;
+  const std::uint64_t connectivity_trial = opt.redraw_connectivity ? trial : 0;
+  RunInfo info;
+  info.netdef_path = opt.netdef;
+  info.started_utc = utc_now_iso8601();
+  info.format = opt.format;
+  info.trial = trial;
+  info.status = "running";  // what `spikeq recover` finds if the process is killed
+  write_manifest(dir, make_manifest(spec, connectivity_trial, RunStats{}, info));
+  const auto t0 = clock::now();
+  std::unique_ptr<const Network> built;
+  try {
+    built = std::make_unique<const Network>(spec, connectivity_trial, &g_stop);
+  } catch (const Stopped&) {
+    info.status = "interrupted";
+    info.wall_s = info.build_s = std::chrono::duration<double>(clock::now() - t0).count();
+    info.finished_utc = utc_now_iso8601();
+    write_manifest(dir, make_manifest(spec, connectivity_trial, RunStats{}, info));
+    std::fprintf(stderr, "spikeq: interrupted while building the network; nothing was simulated (%s/manifest.json)\n",
+                 dir.c_str());
+    return exit_code_for_signal();
+  } catch (const std::bad_alloc&) {
+    info.status = "failed";
+    info.error = "out of memory while building the network";
+    info.finished_utc = utc_now_iso8601();
+    record_failure(dir, make_manifest(spec, connectivity_trial, RunStats{}, info));
+    throw Error(info.error + kOutOfMemoryHint, Error::Kind::Runtime);
+  } catch (const Error& e) {
+    info.status = "failed";
+    info.error = e.what();
+    info.finished_utc = utc_now_iso8601();
+    record_failure(dir, make_manifest(spec, connectivity_trial, RunStats{}, info));
+    throw;
+  }
+  const Network& net = *built;
+  info.build_s = std::chrono::duration<double>(clock::now() - t0).count();
+
+  std::unique_ptr<RunRecorder> made;
+  try {
+    made = std::make_unique<RunRecorder>(net, dir, parse_output_format(opt.format));  // 1 MiB buffers
+  } catch (const std::bad_alloc&) {
+    info.status = "failed";
+    info.error = "out of memory while opening the output files";
+    info.finished_utc = utc_now_iso8601();
+    record_failure(dir, make_manifest(net, RunStats{}, info));
+    throw Error(info.error + kOutOfMemoryHint, Error::Kind::Runtime);
+  }
+  RunRecorder& recorder = *made;
+  info.files = recorder.files();
+  write_manifest(dir, make_manifest(net, RunStats{}, info));
+  RunStats stats;
+  // A failure: the files are built from what was recorded, the manifest says why.
+  const auto fail = [&](const std::string& error) {
+    if (const auto saved = recorder.finish_after_failure()) {
+      // The driver's counts are lost with it; say what the files hold.
+      stats.spikes_per_population = saved->spikes;
+      stats.simulated_ms = saved->last_ms;
+      stats.population_simulated = spec.recording.spikes_from;
+    }
+    info.status = "failed";
+    info.error = error;
+    info.finished_utc = utc_now_iso8601();
+    info.files = recorder.files();
+    record_failure(dir, make_manifest(net, stats, info));
+  };
+  bool files_built = true;
+  try {
+    if (spec.simulation.mode == SimMode::Stepped) {
+      SteppedDriver driver(net, trial, recorder, &g_stop);
+      stats = driver.run();
+    } else {
+      EventDriver driver(net, trial, recorder, &g_stop);
+      stats = driver.run();
+    }
+    g_building.store(true);  // from now on a signal abandons the build
+    try {
+      recorder.finish(&g_abandon);
+    } catch (const Stopped&) {
+      files_built = false;  // the journals stay, whole
+    }
+  } catch (const std::bad_alloc&) {
+    fail("out of memory while simulating");
+    throw Error(info.error + kOutOfMemoryHint, Error::Kind::Runtime);
+  } catch (const Error& e) {
+    fail(e.what());
+    throw;
+  }
+  info.files = recorder.files();
+  info.wall_s = std::chrono::duration<double>(clock::now() - t0).count();
+  info.finished_utc = utc_now_iso8601();
+  info.status = stats.interrupted || !files_built ? "interrupted" : "complete";
+  write_manifest(dir, make_manifest(net, stats, info));
+  if (!opt.quiet) print_summary(net, stats, info, dir);
+  if (!files_built) {
+    std::fprintf(stderr, "spikeq: interrupted while building the files; the journals hold everything up to %g ms: "
+                 "run `spikeq recover %s`\n", stats.simulated_ms, dir.c_str());
+    return exit_code_for_signal();
+  }
+  if (stats.interrupted) {
+    std::fprintf(stderr, "spikeq: interrupted at %g ms; output up to then is in %s/\n", stats.simulated_ms, dir.c_str());
+    return exit_code_for_signal();
+  }
+  return 0;
+}
+
+int run(const RunOptions& opt) {
+  std::signal(SIGINT, on_signal);  // from here on, a signal ends the run cleanly
+  std::signal(SIGTERM, on_signal);
   // Engine flags are --set overrides, so the manifest's resolved netdef records them.
   std::vector<std::string> sets = opt.sets;
   sets.insert(sets.end(), opt.flag_sets.begin(), opt.flag_sets.end());
@@ -134,75 +262,29 @@ int run(const RunOptions& opt) {
     // Trials x threads in flight, up front (run_batch_command then checks each point alone).
     check_memory(spec, opt.netdef, batch.memory_limit_bytes,
                  batch_shape(spec, netdef::sweep_point_count(spec.sweeps), opt.threads, opt.redraw_connectivity));
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
-    return run_batch_command(spec, batch, g_stop, g_signal, [&] { prepare_out_dir(batch.dir, opt.force); });
+    batch.abandon_builds = &g_abandon;
+    std::optional<RunLock> lock;  // held until the indexes are written
+    return run_batch_command(spec, batch, g_stop, g_signal, [&] {
+      create_run_directory(batch.dir);
+      lock.emplace(RunLock::acquire(batch.dir));
+      prepare_run_directory(batch.dir, opt.force);
+    });
   }
   // One run (trial 0, or --trial K): today's flat layout DIR/spikes.h5 ...
   const std::uint64_t trial = opt.trial_given ? opt.trial : 0;
-  const bool stepped = spec.simulation.mode == SimMode::Stepped;
-  if (stepped) check_step_grid(spec);  // before any output exists
+  if (spec.simulation.mode == SimMode::Stepped) check_step_grid(spec);  // before any output exists
   const std::uint64_t limit = opt.memory_limit_mb > 0 ? static_cast<std::uint64_t>(opt.memory_limit_mb * 1048576.0)
                                                       : available_memory_bytes();
   check_memory(spec, opt.netdef, limit);
+  if (g_stop.load()) {  // a signal while the netdef was read: nothing exists yet
+    std::fprintf(stderr, "spikeq: interrupted before the run started; nothing was written\n");
+    return exit_code_for_signal();
+  }
   const std::string dir = opt.out_dir.empty() ? default_out_dir(opt.netdef) : opt.out_dir;
-  prepare_out_dir(dir, opt.force);
-
-  RunInfo info;
-  info.netdef_path = opt.netdef;
-  info.started_utc = utc_now_iso8601();
-  const auto t0 = clock::now();
-  const Network net(spec, opt.redraw_connectivity ? trial : 0);
-  info.build_s = std::chrono::duration<double>(clock::now() - t0).count();
-
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  RunRecorder recorder(net, dir, parse_output_format(opt.format));
-  info.format = opt.format;
-  info.trial = trial;
-  info.status = "running";  // what `spikeq recover` finds if the process is killed
-  info.files = recorder.files();
-  write_manifest(dir, make_manifest(net, RunStats{}, info));
-  RunStats stats;
-  try {
-    if (stepped) {
-      SteppedDriver driver(net, trial, recorder, &g_stop);
-      stats = driver.run();
-    } else {
-      EventDriver driver(net, trial, recorder, &g_stop);
-      stats = driver.run();
-    }
-    recorder.finish();
-  } catch (const Error& e) {
-    if (const auto saved = recorder.finish_after_failure()) {
-      // The driver's counts are lost with it; say what the files hold.
-      stats.spikes_per_population = saved->spikes;
-      stats.simulated_ms = saved->last_ms;
-      stats.population_simulated = spec.recording.spikes_from;
-    }
-    info.status = "failed";
-    info.error = e.what();
-    info.finished_utc = utc_now_iso8601();
-    info.files = recorder.files();
-    try {
-      write_manifest(dir, make_manifest(net, stats, info));
-    } catch (const Error&) {
-      // Say why the run failed, not that the manifest could not follow (a full disk):
-      // the "running" manifest stays, and `spikeq recover` completes it later.
-    }
-    throw;
-  }
-  info.files = recorder.files();
-  info.wall_s = std::chrono::duration<double>(clock::now() - t0).count();
-  info.finished_utc = utc_now_iso8601();
-  info.status = stats.interrupted ? "interrupted" : "complete";
-  write_manifest(dir, make_manifest(net, stats, info));
-  if (!opt.quiet) print_summary(net, stats, info, dir);
-  if (stats.interrupted) {
-    std::fprintf(stderr, "spikeq: interrupted at %g ms; output up to then is in %s/\n", stats.simulated_ms, dir.c_str());
-    return g_signal.load() == SIGTERM ? 143 : 130;
-  }
-  return 0;
+  create_run_directory(dir);
+  const RunLock lock = RunLock::acquire(dir);  // held until the last manifest is written
+  prepare_run_directory(dir, opt.force);
+  return run_one(spec, opt, dir, trial);
 }
 
 // -o names a directory: an existing file is refused here, not as "not empty".

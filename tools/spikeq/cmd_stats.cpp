@@ -8,12 +8,16 @@
 #include "analysis_plot.h"
 #include "commands.h"
 #include "flags.h"
+#include "run_notes.h"
 #include "engine/analysis_summary.h"
 #include "engine/compare.h"
+#include "engine/run_lock.h"
 #include "netdefs/limits.h"
 
 namespace spikeq::cli {
 namespace {
+
+const char* const kLiveNote = "a live run: its files are not finished";
 
 struct StatsOptions {
   std::string dir;
@@ -87,6 +91,8 @@ int run(const StatsOptions& opt) {
   if (opt.to_ms > 0) so.to_ms = opt.to_ms;
   if (!opt.windows_ms.empty()) so.fano_windows_ms = opt.windows_ms;
   so.sync_bin_ms = opt.sync_bin_ms;
+  refuse_if_live(opt.dir, kLiveNote);  // a run still being written is not reported as if it were done
+  note_recovery_gaps(opt.dir);
   const std::vector<analysis::RunPoint> points = analysis::discover_runs(opt.dir);
   nlohmann::json out_points = nlohmann::json::array();
   nlohmann::json single, plot_json;

@@ -1,6 +1,6 @@
 // spikeq: the command-line front end. Thin: parse arguments, call the library,
 // print. Exit codes: 0 success, 2 bad input (netdef, arguments), 1 failure at run
-// time (I/O, memory), 130/143 interrupted.
+// time (I/O, memory), 3 `recover` rebuilt files that have gaps, 130/143 interrupted.
 #include <cstdio>
 #include <exception>
 #include <new>

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "engine/memory_estimate.h"
@@ -110,6 +111,7 @@ int run_batch_command(const NetworkSpec& spec, const BatchRunOptions& o, std::at
   bo.trials = spec.simulation.trials;
   bo.redraw_connectivity = o.redraw_connectivity;
   bo.stop = &stop;
+  bo.abandon_builds = o.abandon_builds;
   std::vector<double> durations;
   for (const BatchPoint& p : points) durations.insert(durations.end(), bo.trials, p.spec.duration_ms);
   ProgressMeter meter(durations);
@@ -121,8 +123,13 @@ int run_batch_command(const NetworkSpec& spec, const BatchRunOptions& o, std::at
     if (!o.quiet) display = std::make_unique<ProgressDisplay>(meter, stderr, ::isatty(STDERR_FILENO) == 1);
     result = run_batch(points, bo);
   }
-  for (std::size_t p = 0; p < points.size(); ++p)
+  for (std::size_t p = 0; p < points.size(); ++p) {
+    // A point none of whose trials started has no directory yet.
+    std::error_code ec;
+    std::filesystem::create_directories(points[p].dir, ec);
+    if (ec) throw Error(points[p].dir + ": cannot create directory: " + ec.message(), Error::Kind::Runtime);
     write_json_file(points[p].dir, "trials.json", trials_json(points[p], result.points[p], result, bo));
+  }
   if (sweep) {
     write_json_file(o.dir, "sweep.json", sweep_json(spec.sweeps, points, result, bo));
     const std::string tsv = sweep_tsv(spec.sweeps, points, result, bo.summary);
@@ -146,8 +153,8 @@ int run_batch_command(const NetworkSpec& spec, const BatchRunOptions& o, std::at
                 sweep ? "sweep.tsv, sweep.json" : "trials.json");
   }
   if (result.interrupted) {
-    std::fprintf(stderr, "spikeq: interrupted; finished trials are complete, running ones marked interrupted in %s/\n",
-                 o.dir.c_str());
+    std::fprintf(stderr, "spikeq: interrupted; finished trials are complete, running ones marked interrupted, "
+                 "the others not_started in %s/%s\n", o.dir.c_str(), sweep ? "sweep.json" : "trials.json");
     return signal.load() == SIGTERM ? 143 : 130;
   }
   return 0;

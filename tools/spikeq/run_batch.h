@@ -20,12 +20,17 @@ struct BatchRunOptions {
   bool redraw_connectivity = false;
   bool quiet = false;
   std::uint64_t memory_limit_bytes = 0;
+  // Set by the signal handler to abandon the trials' file builds (engine/trials.h).
+  const std::atomic<bool>* abandon_builds = nullptr;
 };
 
 // Runs spec.simulation.trials trials at each point of spec.sweeps (one point
 // without sweeps); `stop` is the signal handlers' flag. Returns the exit code
 // (0, or 130/143 interrupted: `signal` says which); throws Error for a failed task.
-// `prepare_dir` creates DIR once every point has been validated.
+// `prepare_dir` creates (and locks) DIR once every point has been validated.
+// Interrupted or not, every point gets its trials.json and a sweep its sweep.json
+// and sweep.tsv, with each point's status: complete, interrupted, not_started
+// (or failed).
 int run_batch_command(const NetworkSpec& spec, const BatchRunOptions& options, std::atomic<bool>& stop,
                       const std::atomic<int>& signal, const std::function<void()>& prepare_dir);
 
