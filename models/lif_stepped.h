@@ -14,7 +14,7 @@
 //      V <- m + (V - m) e^(-dt/tau) + sigma sqrt((1 - e^(-2 dt/tau))/2) xi
 //    no error in V at grid points for any dt.
 // Either way the pulses that arrive in the step are added after the step, and
-// the threshold is looked at only on grid points (see engine/stepped_driver.h).
+// the threshold is looked at only on grid points (see engine/stepped/stepped_driver.h).
 #pragma once
 
 #include <cmath>

@@ -45,7 +45,7 @@ inline constexpr double kMaxRateHz = 1e9;
 // Node ids are 32-bit and the top value marks "no node".
 inline constexpr std::uint64_t kMaxNodes = 4294967294u;
 // Every node stores its population index, every edge its projection index, in
-// 16 bits (engine/network.h).
+// 16 bits (engine/core/network.h).
 inline constexpr std::uint64_t kMaxPopulations = 65535;
 inline constexpr std::uint64_t kMaxProjections = 65535;
 // Expected edges of the whole network. Per-node in- and out-degree counters are

@@ -37,7 +37,7 @@ double size_of(const pb::Network& network, std::size_t population) {
   return static_cast<double>(network.populations(static_cast<int>(population)).size());
 }
 
-// Expected edges into one target node (engine/connect.h, expected_indegree).
+// Expected edges into one target node (engine/core/connect.h, expected_indegree).
 double expected_indegree(const pb::Projection& projection, double source_size, bool same_population) {
   switch (projection.rule_case()) {
     case pb::Projection::kFixedIndegree:
@@ -233,7 +233,7 @@ void validate_probe_samples(const pb::Network& network, const PopulationIndex& p
                               ? size_of(network, populations.find(probe.population())->second)
                               : static_cast<double>(probe.node_ids_size());
     const double start = probe.has_start_ms() ? probe.start_ms() : probe.interval_ms();
-    // Samples at start, start + interval, ... <= duration (engine/event_driver.cpp).
+    // Samples at start, start + interval, ... <= duration (engine/event/event_driver.cpp).
     const double per_node = start > network.duration_ms() ? 0 : (network.duration_ms() - start) / probe.interval_ms() + 1;
     samples += probed * per_node;
     nodes += probed;

@@ -20,9 +20,9 @@
 #include <sstream>
 #include <tuple>
 
-#include "engine/h5_spikes.h"
-#include "engine/journal_writer.h"
-#include "engine/run_data.h"
+#include "engine/io/h5_spikes.h"
+#include "engine/io/journal_writer.h"
+#include "engine/io/run_data.h"
 #include "process.h"
 
 using namespace spikeq::test;

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/memory_estimate.h"
+#include "engine/core/memory_estimate.h"
 #include "netdefs/error.h"
 #include "process.h"
 

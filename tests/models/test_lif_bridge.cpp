@@ -13,7 +13,7 @@
 #include <cmath>
 #include <vector>
 
-#include "engine/rng.h"
+#include "engine/core/rng.h"
 #include "models/lif.h"
 #include "stat_check.h"
 

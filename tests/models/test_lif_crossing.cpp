@@ -12,7 +12,7 @@
 #include <limits>
 #include <vector>
 
-#include "engine/rng.h"
+#include "engine/core/rng.h"
 #include "models/lif.h"
 #include "stat_check.h"
 

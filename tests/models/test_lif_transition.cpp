@@ -5,7 +5,7 @@
 #include <cmath>
 #include <limits>
 
-#include "engine/rng.h"
+#include "engine/core/rng.h"
 #include "models/lif.h"
 #include "stat_check.h"
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "engine/rng.h"
+#include "engine/core/rng.h"
 #include "models/poisson.h"
 #include "stat_check.h"
 

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/analysis_stats.h"
-#include "engine/event_driver.h"
-#include "engine/network.h"
-#include "engine/recording.h"
+#include "engine/analysis/statistics.h"
+#include "engine/event/event_driver.h"
+#include "engine/core/network.h"
+#include "engine/core/recording.h"
 #include "netdefs/spec.h"
 
 namespace spikeq::stats {
@@ -32,7 +32,7 @@ struct RunOutput {
   double wall_s = 0;                    // build + run
 };
 
-// An in-memory RunSink; also checks the batch-order promise of engine/recording.h.
+// An in-memory RunSink; also checks the batch-order promise of engine/core/recording.h.
 class CollectingSink : public RunSink {
  public:
   void spikes(std::span<const SpikeRecord> batch) override;
@@ -53,7 +53,7 @@ std::vector<std::vector<double>> spike_times_by_node(const RunOutput& out, std::
 std::vector<std::vector<double>> voltage_series(const RunOutput& out, std::size_t population,
                                                 std::uint32_t probe, std::vector<double>* times = nullptr);
 
-// The estimators live in the library (engine/analysis_stats.h), shared with
+// The estimators live in the library (engine/analysis/statistics.h), shared with
 // `spikeq stats`: isis, counts_in_windows, Moments, moments, ks_statistic,
 // ks_p_value, ks_critical. Intervals and windows are left-open (from < t <= to);
 // for event-driven spike times the difference from closed ones has probability 0.

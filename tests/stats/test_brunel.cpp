@@ -23,7 +23,7 @@
 #include <cstdio>
 
 #include "reduced_brunel.h"
-#include "engine/theory.h"
+#include "engine/theory/theory.h"
 #include "tests/stats/stats_util.h"
 
 namespace spikeq::stats {

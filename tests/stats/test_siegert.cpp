@@ -22,7 +22,7 @@
 #include <cstdio>
 #include <string>
 
-#include "engine/theory.h"
+#include "engine/theory/theory.h"
 #include "tests/stats/stats_util.h"
 
 namespace spikeq::stats {

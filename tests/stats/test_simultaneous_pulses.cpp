@@ -27,8 +27,8 @@
 #include <tuple>
 
 #include "reduced_brunel.h"
-#include "engine/analysis_stats.h"
-#include "engine/theory.h"
+#include "engine/analysis/statistics.h"
+#include "engine/theory/theory.h"
 #include "tests/stats/stats_util.h"
 
 namespace spikeq::stats {

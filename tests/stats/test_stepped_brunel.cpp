@@ -21,7 +21,7 @@
 // not cleared after it is read (input re-added every ring turn), the wrong slot
 // read, inhibition or external input lost, trains shared between targets. The
 // AI state is insensitive to a delay one step off or to t_ref halved (rates move
-// < 1%, tried): those are pinned exactly in tests/engine/test_stepped.cpp.
+// < 1%, tried): those are pinned exactly in tests/stepped/test_stepped.cpp.
 #include <catch2/catch.hpp>
 
 #include <cmath>

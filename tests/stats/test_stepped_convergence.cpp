@@ -32,7 +32,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "engine/siegert.h"
+#include "engine/theory/siegert.h"
 #include "tests/stats/test_stepped_util.h"
 
 namespace spikeq::stats {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/stepped_driver.h"
+#include "engine/stepped/stepped_driver.h"
 #include "netdefs/loader.h"
 #include "tests/stats/stats_util.h"
 

@@ -20,9 +20,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/event_driver.h"
-#include "engine/network.h"
-#include "engine/stepped_driver.h"
+#include "engine/event/event_driver.h"
+#include "engine/core/network.h"
+#include "engine/stepped/stepped_driver.h"
 #include "netdefs/error.h"
 #include "netdefs/loader.h"
 

@@ -1,4 +1,4 @@
-// spikeq_bench_trials: parallel speed-up of independent trials (engine/trials.h).
+// spikeq_bench_trials: parallel speed-up of independent trials (engine/batch/trials.h).
 //
 //   spikeq_bench_trials NETDEF [--trials N] [--threads T1,T2,...] [--duration MS]
 //                       [--repeat R] [--set PATH=VALUE ...]
@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/trials.h"
+#include "engine/batch/trials.h"
 #include "netdefs/error.h"
 #include "netdefs/loader.h"
 

@@ -1,4 +1,4 @@
-// libFuzzer entry point for the journal reader (engine/journal_reader.h):
+// libFuzzer entry point for the journal reader (engine/io/journal_reader.h):
 // arbitrary bytes as DIR/spikes.journal or voltages.journal, read as `spikeq
 // recover` does (against the manifest's layout) and as a plain reader does (its
 // own layout). Either spikeq::Error, or records that keep every invariant
@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "engine/journal_reader.h"
+#include "engine/io/journal_reader.h"
 #include "fuzz_input_file.h"
 #include "fuzz_layout.h"
 #include "netdefs/error.h"

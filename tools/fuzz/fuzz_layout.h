@@ -6,7 +6,7 @@
 #include <cmath>
 #include <span>
 
-#include "engine/run_data.h"
+#include "engine/io/run_data.h"
 
 namespace spikeq::fuzz {
 

@@ -1,4 +1,4 @@
-// libFuzzer entry point for the spikes.h5 reader (engine/h5_spikes.h), three
+// libFuzzer entry point for the spikes.h5 reader (engine/io/h5_spikes.h), three
 // ways, by the first byte modulo 3:
 //   0: the rest of the input *describes* a spike report, which is written with
 //      the HDF5 API (groups, possibly unknown populations, datasets of chosen
@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/h5_spikes.h"
+#include "engine/io/h5_spikes.h"
 #include "fuzz_input_file.h"
 #include "fuzz_layout.h"
 #include "netdefs/error.h"

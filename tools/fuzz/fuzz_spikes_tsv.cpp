@@ -1,4 +1,4 @@
-// libFuzzer entry point for the TSV readers (engine/tsv_rows.h): arbitrary bytes
+// libFuzzer entry point for the TSV readers (engine/io/tsv_rows.h): arbitrary bytes
 // as DIR/spikes.tsv (or voltages.tsv), read by the analysis/convert readers and
 // scanned as `spikeq recover` scans a killed run's file. Either spikeq::Error, or
 // rows that keep every invariant; the recovery scan must never throw on damage
@@ -10,7 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "engine/tsv_rows.h"
+#include "engine/io/tsv_rows.h"
 #include "fuzz_input_file.h"
 #include "fuzz_layout.h"
 #include "netdefs/error.h"

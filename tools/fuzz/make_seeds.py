@@ -4,7 +4,7 @@
     build/bin/spikeq run tools/fuzz/seed_run.pbtxt -o RUN --format both -q
     /usr/bin/python3 tools/fuzz/make_seeds.py RUN OUT
 
-writes OUT/journal/ (journals in the format of engine/journal_format.h, built
+writes OUT/journal/ (journals in the format of engine/io/journal_format.h, built
 from the run's spikes and samples with small blocks: whole, torn, damaged),
 OUT/tsv/ (the run's spikes.tsv and voltages.tsv, whole and torn, behind the
 selector byte of fuzz_spikes_tsv) and OUT/h5/ (the run's spikes.h5 as a raw

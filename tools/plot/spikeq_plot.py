@@ -202,7 +202,7 @@ def fig_isi(runs, theory, t_from=0.0):
         for label, x, _, window in all_isis:
             if x.size:
                 # Weights 1/(T - L) undo the window's bias against long intervals
-                # (engine/analysis_summary.h), so the histogram estimates the ISI density.
+                # (engine/analysis/summary.h), so the histogram estimates the ISI density.
                 w = 1.0 / (window - x)
                 mean = np.sum(w * x) / np.sum(w)
                 cv = math.sqrt(np.sum(w * (x - mean) ** 2) / np.sum(w)) / mean
@@ -337,7 +337,7 @@ def fig_converge(conv):
                         and f["reference"] == "event"), None)
             if fit and fit["order"] is not None:
                 xx = np.array([dts.min(), dts.max()])
-                vague = fit["order_se"] > 0.15  # as engine/converge.cpp: errors mostly within noise
+                vague = fit["order_se"] > 0.15  # as engine/batch/converge.cpp: errors mostly within noise
                 ax.plot(xx, np.exp(fit["intercept"]) * xx ** fit["order"], ":" if vague else "-", color=color[engine],
                         lw=1, label=f"{engine} fit: order {fit['order']:.2f} ± {fit['order_se']:.2f}"
                         + (" (inconclusive)" if vague else ""))

@@ -36,7 +36,7 @@ SAMPLE_ROW = np.dtype([("time_ms", "<f8"), ("v_mv", "<f8"), ("probe", "<u4"), ("
 _JOURNAL_MAGIC = b"SPKQJRNL"
 _BLOCK_MAGIC = struct.pack("<I", 0x4B4C4253)
 _NO_BATCH_END = 0xFFFFFFFF
-_MAX_BLOCK_BYTES = 1 << 20  # engine/journal_format.h
+_MAX_BLOCK_BYTES = 1 << 20  # engine/io/journal_format.h
 _MAX_META_BYTES = 64 << 20
 _MAX_DAMAGED_REGIONS = 1000
 _TSV_HEADERS = {3: "population\tnode_id\ttime_ms", 5: "probe\tpopulation\tnode_id\ttime_ms\tv_mv"}
@@ -113,7 +113,7 @@ def _manifest_layout(manifest):
 # --- journals ---------------------------------------------------------------------
 
 class _JournalScan:
-    """The block scan of engine/journal_reader.h: runs of contiguous intact
+    """The block scan of engine/io/journal_reader.h: runs of contiguous intact
     blocks; a run after damage keeps records from its first batch end on (a block
     says only where its last batch ends), and the time between is a gap."""
 
@@ -217,7 +217,7 @@ class _JournalScan:
 
 def read_journal(path, expected_layout=None, info=None):
     """Returns (meta dict, structured array of rows) of a journal: whole batches
-    only, intact blocks after a damaged one salvaged (engine/journal_reader.h).
+    only, intact blocks after a damaged one salvaged (engine/io/journal_reader.h).
     `expected_layout` (shaped like the meta's "layout", e.g. from the manifest)
     is used when the journal's own is unreadable. If `info` is a dict it receives
     what was found: "gaps" [(from_ms, to_ms)], "damaged" [(begin, end)] byte

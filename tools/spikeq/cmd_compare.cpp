@@ -1,14 +1,14 @@
 // spikeq compare DIR_A DIR_B: two runs side by side per population, with
 // confidence intervals, differences, the theory column, a two-sample KS test on
-// the ISIs and a verdict per quantity (engine/compare.h).
+// the ISIs and a verdict per quantity (engine/analysis/compare.h).
 #include <cstdio>
 
 #include "analysis_plot.h"
 #include "commands.h"
 #include "flags.h"
 #include "run_notes.h"
-#include "engine/compare.h"
-#include "engine/run_lock.h"
+#include "engine/analysis/compare.h"
+#include "engine/io/run_lock.h"
 #include "netdefs/limits.h"
 
 namespace spikeq::cli {
@@ -40,12 +40,12 @@ int run(const CompareOptions& opt) {
   const auto theory = analysis::theory_of(a.summary);
   const analysis::Comparison c = analysis::compare(a, b, opt.alpha, theory ? &*theory : nullptr);
   nlohmann::json j = analysis::comparison_json(c);
-  if (theory) j["theory"] = analysis::theory_json(*theory);
+  if (theory) j["theory"] = theory::theory_json(*theory);
   if (opt.json) std::printf("%s\n", j.dump(2).c_str());
   else std::fputs(analysis::format_comparison(c).c_str(), stdout);
   if (!opt.plot_dir.empty()) {
     const std::string path = opt.plot_dir + "/compare.json";
-    if (theory) j["theory"] = analysis::theory_json(*theory, true);  // with the ISI densities
+    if (theory) j["theory"] = theory::theory_json(*theory, true);  // with the ISI densities
     write_text_file(path, j.dump(2) + "\n");
     char from[32];
     std::snprintf(from, sizeof from, "%.17g", opt.from_ms);
@@ -62,7 +62,7 @@ Subcommand add_compare(CLI::App& app) {
   auto opt = std::make_shared<CompareOptions>();
   sub->add_option("dir_a", opt->dir_a, "First run directory (or one holding trial-*/)")->required();
   sub->add_option("dir_b", opt->dir_b, "Second run directory")->required();
-  sub->add_flag("--json", opt->json, "Print JSON (keys documented in engine/compare.h)");
+  sub->add_flag("--json", opt->json, "Print JSON (keys documented in engine/analysis/compare.h)");
   sub->add_option("--plot", opt->plot_dir, "Also draw side-by-side plots (PNG, SVG) into OUTDIR");
   // Numbers: tools/spikeq/flags.h; times within a run's range (netdefs/limits.h).
   add_number_flag(*sub, "--alpha", opt->alpha, {1e-12, 0.5}, "Level of each test, 1e-12 to 0.5 (default 0.01); CIs at 1 - alpha");

@@ -1,14 +1,14 @@
 // spikeq converge NETDEF --dt LIST: the event-driven engine against the stepped
 // one at each dt and integrator; errors against event and theory, fitted order
-// (engine/converge.h).
+// (engine/batch/converge.h).
 #include <cmath>
 #include <cstdio>
 
 #include "analysis_plot.h"
 #include "commands.h"
 #include "flags.h"
-#include "engine/converge.h"
-#include "engine/memory_estimate.h"
+#include "engine/batch/converge.h"
+#include "engine/core/memory_estimate.h"
 #include "netdefs/limits.h"
 #include "netdefs/loader.h"
 
@@ -35,7 +35,7 @@ int run(const ConvergeOptions& opt) {
   RunShape shape = batch_shape(spec, 1, opt.threads, false);
   shape.trials = opt.trials;
   check_memory(spec, opt.netdef, available_memory_bytes(), shape);
-  analysis::ConvergeOptions co;
+  batch::ConvergeOptions co;
   co.dts_ms = opt.dts_ms;
   co.trials = static_cast<std::uint32_t>(opt.trials);
   co.threads = static_cast<int>(opt.threads);
@@ -45,10 +45,10 @@ int run(const ConvergeOptions& opt) {
     for (const std::string& i : opt.integrators)
       co.integrators.push_back(i == "exact" ? Integrator::Exact : Integrator::EulerMaruyama);
   }
-  const analysis::ConvergeResult r = analysis::run_converge(spec, co);
-  const nlohmann::json j = analysis::converge_json(r);
+  const batch::ConvergeResult r = batch::run_converge(spec, co);
+  const nlohmann::json j = batch::converge_json(r);
   if (opt.json) std::printf("%s\n", j.dump(2).c_str());
-  else std::fputs(analysis::format_converge(r).c_str(), stdout);
+  else std::fputs(batch::format_converge(r).c_str(), stdout);
   if (!opt.plot_dir.empty()) {
     const std::string path = opt.plot_dir + "/converge.json";
     write_text_file(path, j.dump(2) + "\n");
@@ -79,7 +79,7 @@ Subcommand add_converge(CLI::App& app) {
   add_count_flag(*sub, "--threads", opt->threads, 1, limits::kMaxThreads,
                  "more threads than cores only add stacks and contention",
                  "Worker threads, 1 to 1024 (default: all cores); results do not depend on it");
-  sub->add_flag("--json", opt->json, "Print JSON (keys documented in engine/converge.h)");
+  sub->add_flag("--json", opt->json, "Print JSON (keys documented in engine/batch/converge.h)");
   sub->add_option("--plot", opt->plot_dir, "Also draw the log-log convergence plot (PNG, SVG) into OUTDIR");
   return {sub, [opt] { return run(*opt); }};
 }

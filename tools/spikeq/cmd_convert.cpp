@@ -3,8 +3,8 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "engine/run_directory.h"
-#include "engine/run_lock.h"
+#include "engine/io/run_directory.h"
+#include "engine/io/run_lock.h"
 
 namespace spikeq::cli {
 namespace {

@@ -4,9 +4,9 @@
 
 #include "commands.h"
 #include "flags.h"
-#include "engine/memory_estimate.h"
-#include "engine/network.h"
-#include "engine/theory.h"
+#include "engine/core/memory_estimate.h"
+#include "engine/core/network.h"
+#include "engine/theory/theory.h"
 #include "netdefs/limits.h"
 #include "netdefs/loader.h"
 

@@ -1,13 +1,13 @@
 // spikeq recover DIR [--discard-damaged]: make a run directory whole after the run
 // was killed (SIGKILL, power loss), or every run below DIR (trial-*/, point-*/),
-// and say exactly what was kept and what was dropped (engine/recover.h; README
+// and say exactly what was kept and what was dropped (engine/io/recover.h; README
 // "Recording"). Exit 0: the files hold the whole record up to the time the
 // manifest gives; 3: they are valid but have gaps (listed); 2 or 1 as usual.
 #include <cstdio>
 
 #include "commands.h"
-#include "engine/recover.h"
-#include "engine/run_lock.h"
+#include "engine/batch/recover_tree.h"
+#include "engine/io/run_lock.h"
 
 namespace spikeq::cli {
 namespace {

@@ -1,5 +1,5 @@
 // spikeq run NETDEF: simulate, write DIR/manifest.json and the spikes (SONATA
-// spikes.h5 and/or spikes.tsv, engine/run_directory.h), print a one-screen summary
+// spikes.h5 and/or spikes.tsv, engine/io/run_directory.h), print a one-screen summary
 // with the theory value next to each measured rate.
 #include <atomic>
 #include <chrono>
@@ -12,16 +12,16 @@
 
 #include "commands.h"
 #include "flags.h"
-#include "engine/event_driver.h"
-#include "engine/manifest.h"
-#include "engine/memory_estimate.h"
-#include "engine/network.h"
-#include "engine/run_cleanup.h"
-#include "engine/run_directory.h"
-#include "engine/run_lock.h"
-#include "engine/stepped_driver.h"
-#include "engine/stop_check.h"
-#include "engine/theory.h"
+#include "engine/event/event_driver.h"
+#include "engine/io/manifest.h"
+#include "engine/core/memory_estimate.h"
+#include "engine/core/network.h"
+#include "engine/io/run_cleanup.h"
+#include "engine/io/run_directory.h"
+#include "engine/io/run_lock.h"
+#include "engine/stepped/stepped_driver.h"
+#include "engine/core/stop_check.h"
+#include "engine/theory/theory.h"
 #include "netdefs/error.h"
 #include "netdefs/format.h"
 #include "netdefs/limits.h"

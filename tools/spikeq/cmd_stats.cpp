@@ -1,7 +1,7 @@
 // spikeq stats DIR: per population of a recorded run (aggregated over trial-*/
 // subdirectories, one block per point-*/ of a sweep): spike count, rate ± SEM,
 // ISI mean and CV, Fano factors, synchrony, membrane moments
-// (engine/analysis_summary.h). --json prints the same as JSON; --plot draws it.
+// (engine/analysis/summary.h). --json prints the same as JSON; --plot draws it.
 #include <cmath>
 #include <cstdio>
 
@@ -9,9 +9,9 @@
 #include "commands.h"
 #include "flags.h"
 #include "run_notes.h"
-#include "engine/analysis_summary.h"
-#include "engine/compare.h"
-#include "engine/run_lock.h"
+#include "engine/analysis/summary.h"
+#include "engine/analysis/compare.h"
+#include "engine/io/run_lock.h"
 #include "netdefs/limits.h"
 
 namespace spikeq::cli {
@@ -81,7 +81,7 @@ void print_summary(const analysis::RunSummary& s, const std::string& label) {
 
 nlohmann::json with_theory(const analysis::RunSummary& s, bool isi_density) {
   nlohmann::json j = analysis::summary_json(s);
-  if (const auto th = analysis::theory_of(s)) j["theory"] = analysis::theory_json(*th, isi_density);
+  if (const auto th = analysis::theory_of(s)) j["theory"] = theory::theory_json(*th, isi_density);
   return j;
 }
 
@@ -130,7 +130,7 @@ Subcommand add_stats(CLI::App& app) {
                                           "Fano factors, synchrony, membrane moments");
   auto opt = std::make_shared<StatsOptions>();
   sub->add_option("dir", opt->dir, "Run directory (or one holding trial-*/ or point-*/)")->required();
-  sub->add_flag("--json", opt->json, "Print JSON (keys documented in engine/analysis_summary.h)");
+  sub->add_flag("--json", opt->json, "Print JSON (keys documented in engine/analysis/summary.h)");
   // Numbers: tools/spikeq/flags.h; times within a run's range (netdefs/limits.h).
   add_numbers_flag(*sub, "--window", opt->windows_ms, {0, limits::kMaxTimeMs, true},
                    "Fano factor count windows, ms (comma-separated; default 10,100,1000)");

@@ -1,9 +1,9 @@
 // spikeq theory NETDEF: what theory predicts for every population, each number
-// with the formula it came from (engine/analysis_theory.h).
+// with the formula it came from (engine/theory/theory_report.h).
 #include <cstdio>
 
 #include "commands.h"
-#include "engine/analysis_theory.h"
+#include "engine/theory/theory_report.h"
 #include "netdefs/loader.h"
 
 namespace spikeq::cli {
@@ -16,12 +16,12 @@ Subcommand add_theory(CLI::App& app) {
   auto json = std::make_shared<bool>(false);
   sub->add_option("netdef", *file, "Netdef file (.pbtxt)")->required();
   sub->add_option("--set", *sets, "Override a field: PATH=VALUE (repeatable)");
-  sub->add_flag("--json", *json, "Print JSON (keys documented in engine/analysis_theory.h)");
+  sub->add_flag("--json", *json, "Print JSON (keys documented in engine/theory/theory_report.h)");
   return {sub, [file, sets, json] {
     const NetworkSpec spec = load_netdef_file(*file, *sets);
-    const analysis::TheoryReport report = analysis::theory_report(spec);
-    if (*json) std::printf("%s\n", analysis::theory_json(report).dump(2).c_str());
-    else std::fputs(analysis::format_theory(report).c_str(), stdout);
+    const theory::TheoryReport report = theory::theory_report(spec);
+    if (*json) std::printf("%s\n", theory::theory_json(report).dump(2).c_str());
+    else std::fputs(theory::format_theory(report).c_str(), stdout);
     return 0;
   }};
 }

@@ -12,12 +12,12 @@
 #include <filesystem>
 #include <memory>
 
-#include "engine/memory_estimate.h"
-#include "engine/progress.h"
-#include "engine/stepped_plan.h"
-#include "engine/sweep.h"
-#include "engine/theory.h"
-#include "engine/trials.h"
+#include "engine/core/memory_estimate.h"
+#include "engine/batch/progress.h"
+#include "engine/stepped/stepped_plan.h"
+#include "engine/batch/sweep.h"
+#include "engine/theory/theory.h"
+#include "engine/batch/trials.h"
 #include "netdefs/error.h"
 #include "netdefs/format.h"
 

@@ -1,12 +1,12 @@
 // `spikeq run` with several trials or a sweep: the nested layout
-// DIR/[point-PPPP/]trial-KKKK/, run on a TBB arena (engine/trials.h).
+// DIR/[point-PPPP/]trial-KKKK/, run on a TBB arena (engine/batch/trials.h).
 #pragma once
 
 #include <atomic>
 #include <functional>
 #include <string>
 
-#include "engine/run_directory.h"
+#include "engine/io/run_directory.h"
 #include "netdefs/spec.h"
 
 namespace spikeq::cli {
@@ -20,7 +20,7 @@ struct BatchRunOptions {
   bool redraw_connectivity = false;
   bool quiet = false;
   std::uint64_t memory_limit_bytes = 0;
-  // Set by the signal handler to abandon the trials' file builds (engine/trials.h).
+  // Set by the signal handler to abandon the trials' file builds (engine/batch/trials.h).
   const std::atomic<bool>* abandon_builds = nullptr;
 };
 

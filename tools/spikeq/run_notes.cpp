@@ -2,8 +2,8 @@
 
 #include <cstdio>
 
-#include "engine/analysis_run.h"
-#include "engine/run_directory.h"
+#include "engine/analysis/recorded_run.h"
+#include "engine/io/run_directory.h"
 
 namespace spikeq::cli {
 

@@ -1,0 +1,319 @@
+#include "engine/batch/trials.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <new>
+
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/info.h>
+#include <oneapi/tbb/task_arena.h>
+#include <oneapi/tbb/task_group.h>
+
+#include "engine/analysis/recorded_run.h"
+#include "engine/io/manifest.h"
+#include "engine/core/network.h"
+#include "engine/event/event_driver.h"
+#include "engine/stepped/stepped_driver.h"
+#include "engine/core/stop_check.h"
+#include "netdefs/error.h"
+
+namespace spikeq::inline batch {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// A point's frozen network: built by the first trial that needs it, freed by the last.
+struct SharedNetwork {
+  std::mutex mutex;
+  std::shared_ptr<const Network> net;
+  double build_s = 0;
+  std::atomic<std::uint32_t> remaining{0};
+};
+
+class Batch {
+ public:
+  Batch(const std::vector<BatchPoint>& points, const BatchOptions& options)
+      : points_(points), options_(options), shared_(points.size()) {
+    result_.points.resize(points.size());
+    for (std::size_t p = 0; p < points.size(); ++p) {
+      shared_[p].remaining.store(options.trials);
+      result_.points[p].trials.resize(options.trials);
+      for (std::uint32_t k = 0; k < options.trials; ++k) {
+        TrialResult& t = result_.points[p].trials[k];
+        t.trial = k;
+        t.dir = points[p].dir + "/" + trial_dir_name(k);
+      }
+    }
+  }
+
+  BatchResult run() {
+    const auto t0 = Clock::now();
+    const std::size_t tasks = points_.size() * options_.trials;
+    const int threads = options_.threads > 0 ? static_cast<int>(options_.threads) : tbb::info::default_concurrency();
+    result_.threads = static_cast<unsigned>(threads);
+    // TBB caps its workers at the core count unless told otherwise; T threads
+    // were asked for (more than the cores only oversubscribes, it stays correct).
+    tbb::global_control allow(tbb::global_control::max_allowed_parallelism,
+                              std::max<std::size_t>(static_cast<std::size_t>(threads),
+                                                    static_cast<std::size_t>(tbb::info::default_concurrency())));
+    tbb::task_arena arena(threads);
+    arena.execute([&] {
+      tbb::task_group workers;
+      for (int w = 0; w < threads; ++w)
+        workers.run([&] {
+          for (std::size_t i = next_.fetch_add(1); i < tasks; i = next_.fetch_add(1)) run_task(i);
+        });
+      workers.wait();
+    });
+    for (std::size_t p = 0; p < points_.size(); ++p) aggregate(result_.points[p]);
+    result_.networks_built = built_.load();
+    result_.wall_s = seconds_since(t0);
+    result_.interrupted = options_.stop && options_.stop->load();
+    return std::move(result_);
+  }
+
+ private:
+  bool stopped() const { return options_.stop && options_.stop->load(std::memory_order_relaxed); }
+
+  void run_task(std::size_t task) {
+    const std::size_t p = task / options_.trials;
+    const std::uint32_t k = static_cast<std::uint32_t>(task % options_.trials);
+    TrialResult& out = result_.points[p].trials[k];
+    if (!stopped()) {
+      if (options_.progress) options_.progress->started(task);
+      try {
+        run_trial(p, k, task, out);
+      } catch (const Error& e) {
+        fail(out, e.what(), e.kind() == Error::Kind::Runtime);
+      } catch (const std::bad_alloc&) {
+        fail(out, "out of memory", true);
+      } catch (const std::exception& e) {
+        fail(out, e.what(), true);
+      }
+      if (options_.progress) options_.progress->finished(task, out.stats.simulated_ms, out.stats.events());
+    }
+    // The last trial of a point frees its frozen network.
+    if (shared_[p].remaining.fetch_sub(1) == 1) {
+      std::lock_guard<std::mutex> lock(shared_[p].mutex);
+      shared_[p].net.reset();
+    }
+  }
+
+  void fail(TrialResult& out, const std::string& message, bool runtime) {
+    out.status = "failed";
+    out.error = message;
+    out.runtime_error = runtime;
+    if (options_.stop) options_.stop->store(true);  // the others stop at their next epoch
+  }
+
+  std::shared_ptr<const Network> network_for(std::size_t p, std::uint32_t k, double& build_s) {
+    const auto t0 = Clock::now();
+    if (options_.redraw_connectivity) {
+      auto net = std::make_shared<const Network>(points_[p].spec, k, options_.stop);
+      built_.fetch_add(1);
+      build_s = seconds_since(t0);
+      return net;
+    }
+    SharedNetwork& shared = shared_[p];
+    std::lock_guard<std::mutex> lock(shared.mutex);
+    if (!shared.net) {
+      shared.net = std::make_shared<const Network>(points_[p].spec, 0, options_.stop);
+      shared.build_s = seconds_since(t0);
+      built_.fetch_add(1);
+    }
+    build_s = shared.build_s;
+    return shared.net;
+  }
+
+  void run_trial(std::size_t p, std::uint32_t k, std::size_t task, TrialResult& out) {
+    const auto t0 = Clock::now();
+    RunInfo info;
+    info.netdef_path = options_.netdef_path;
+    info.started_utc = utc_now_iso8601();
+    info.trial = k;
+    std::shared_ptr<const Network> net;
+    try {
+      net = network_for(p, k, info.build_s);
+    } catch (const Stopped&) {
+      return;  // stopped before anything of this trial existed: it stays "not_started"
+    } catch (const std::bad_alloc&) {
+      throw Error("out of memory while building the network", Error::Kind::Runtime);
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(out.dir, ec);
+    if (ec) throw Error(out.dir + ": cannot create directory: " + ec.message(), Error::Kind::Runtime);
+    nlohmann::json manifest;
+    out.status = record_trial(*net, k, task, out.dir, info, out.stats, manifest);
+    out.wall_s = seconds_since(t0);
+    try {
+      out.summary = analysis::summarize(analysis::load_run(out.dir), options_.summary);
+    } catch (const Error&) {
+      // A run too short for any statistic still counts as run; its summary stays empty.
+      return;
+    }
+    // The trial's own manifest carries its statistics too (as `spikeq stats --json` words them).
+    manifest["summary"] = analysis::summary_json(*out.summary)["populations"];
+    write_manifest(out.dir, manifest);
+  }
+
+  // What `spikeq run` does for one run (tools/spikeq/cmd_run.cpp): a "running"
+  // manifest, the driver into the recorder, the files finished, the final
+  // manifest. Returns the status; throws after recording a failure.
+  std::string record_trial(const Network& net, std::uint32_t k, std::size_t task, const std::string& dir,
+                           RunInfo& info, RunStats& stats, nlohmann::json& manifest) {
+    const auto t0 = Clock::now();
+    RunRecorder recorder(net, dir, options_.format);
+    ProgressSink sink(recorder, options_.progress, task);
+    info.format = format_name(options_.format);
+    info.status = "running";
+    info.files = recorder.files();
+    write_manifest(dir, make_manifest(net, RunStats{}, info));
+    const auto fail = [&](const std::string& error) {
+      if (const auto saved = recorder.finish_after_failure()) {
+        stats.spikes_per_population = saved->spikes;
+        stats.simulated_ms = saved->last_ms;
+        stats.population_simulated = net.spec().recording.spikes_from;
+      }
+      info.status = "failed";
+      info.error = error;
+      info.finished_utc = utc_now_iso8601();
+      info.files = recorder.files();
+      try {
+        write_manifest(dir, make_manifest(net, stats, info));
+      } catch (const Error&) {
+        // The "running" manifest stays for `spikeq recover`; report the first error.
+      }
+    };
+    bool files_built = true;
+    try {
+      if (net.spec().simulation.mode == SimMode::Stepped) {
+        SteppedDriver driver(net, k, sink, options_.stop);
+        stats = driver.run();
+      } else {
+        EventDriver driver(net, k, sink, options_.stop);
+        stats = driver.run();
+      }
+      try {
+        recorder.finish(options_.abandon_builds);
+      } catch (const Stopped&) {
+        files_built = false;  // the journals stay for `spikeq recover`
+      }
+    } catch (const std::bad_alloc&) {
+      fail("out of memory while simulating");
+      throw Error(info.error, Error::Kind::Runtime);
+    } catch (const Error& e) {
+      fail(e.what());
+      throw;
+    }
+    info.files = recorder.files();
+    info.wall_s = seconds_since(t0) + info.build_s;
+    info.finished_utc = utc_now_iso8601();
+    info.status = stats.interrupted || !files_built ? "interrupted" : "complete";
+    manifest = make_manifest(net, stats, info);
+    write_manifest(dir, manifest);
+    return info.status;
+  }
+
+  void aggregate(PointResult& point) {
+    std::vector<analysis::RunSummary> complete;
+    for (const TrialResult& t : point.trials)
+      if (t.status == "complete" && t.summary) complete.push_back(*t.summary);
+    if (complete.empty()) return;
+    try {
+      point.aggregate = analysis::aggregate(complete);
+    } catch (const Error&) {
+    }
+  }
+
+  const std::vector<BatchPoint>& points_;
+  const BatchOptions& options_;
+  std::vector<SharedNetwork> shared_;
+  BatchResult result_;
+  std::atomic<std::size_t> next_{0};
+  std::atomic<std::uint64_t> built_{0};
+};
+
+std::string numbered(const char* prefix, std::uint64_t n) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%s-%04llu", prefix, static_cast<unsigned long long>(n));
+  return buf;
+}
+
+}  // namespace
+
+std::size_t PointResult::complete() const {
+  std::size_t n = 0;
+  for (const TrialResult& t : trials) n += t.status == "complete";
+  return n;
+}
+
+std::string PointResult::status() const {
+  bool all_complete = true, any_started = false;
+  for (const TrialResult& t : trials) {
+    if (t.status == "failed") return "failed";
+    all_complete &= t.status == "complete";
+    any_started |= t.status != "not_started";
+  }
+  return all_complete ? "complete" : any_started ? "interrupted" : "not_started";
+}
+
+const TrialResult* BatchResult::first_failure() const {
+  for (const PointResult& p : points)
+    for (const TrialResult& t : p.trials)
+      if (t.status == "failed") return &t;
+  return nullptr;
+}
+
+BatchResult run_batch(const std::vector<BatchPoint>& points, const BatchOptions& options) {
+  if (options.trials < 1) throw Error("trials must be >= 1");
+  return Batch(points, options).run();
+}
+
+std::string trial_dir_name(std::uint64_t trial) { return numbered("trial", trial); }
+std::string point_dir_name(std::size_t point) { return numbered("point", point); }
+
+nlohmann::json trials_json(const BatchPoint& point, const PointResult& result, const BatchResult& batch,
+                           const BatchOptions& options) {
+  const NetworkSpec& spec = point.spec;
+  nlohmann::json j;
+  j["kind"] = "trials";
+  j["netdef_path"] = options.netdef_path;
+  j["name"] = spec.name;
+  j["seed"] = spec.seed;
+  j["trials"] = options.trials;
+  j["connectivity"] = options.redraw_connectivity ? "redrawn" : "frozen";
+  j["threads"] = batch.threads;
+  j["networks_built"] = batch.networks_built;  // over the whole batch
+  j["status"] = result.status();
+  j["trials_complete"] = result.complete();
+  nlohmann::json list = nlohmann::json::array();
+  for (const TrialResult& t : result.trials) {
+    nlohmann::json e = {{"trial", t.trial},
+                        {"dir", std::filesystem::path(t.dir).filename().string()},
+                        {"status", t.status}};
+    if (t.status != "not_started") {
+      e["simulated_ms"] = t.stats.simulated_ms;
+      e["wall_s"] = t.wall_s;
+      e["events"] = t.stats.events();
+    }
+    if (!t.error.empty()) e["error"] = t.error;
+    if (t.summary) e["summary"] = analysis::summary_json(*t.summary)["populations"];
+    list.push_back(e);
+  }
+  j["trial_runs"] = list;
+  // Mean over the complete trials, SEM = sd / sqrt(K) across trials.
+  j["aggregate"] = result.aggregate ? analysis::summary_json(*result.aggregate) : nlohmann::json(nullptr);
+  return j;
+}
+
+}  // namespace spikeq::batch

@@ -1,0 +1,113 @@
+// Many independent runs at once: N trials of a network, at one or many sweep
+// points, as points × trials tasks spread over a oneTBB task arena of T threads.
+//
+// Determinism. Trial k's driver gets trial index k, so every stream it draws is
+// keyed (seed, k) (engine/core/rng.h): its spikes do not depend on T, on which thread
+// runs it, nor on the order tasks finish. Each task has its own sink and its own
+// files (DIR/[point-PPPP/]trial-KKKK/), so nothing is shared or locked while
+// simulating; the shared state is the read-only Network and a few atomics.
+//
+// Connectivity. Frozen (default): a point's Network is built once, from the
+// connectivity streams of trial 0, by the first of its trials to start, shared
+// read-only by the others and freed when its last trial ends — so memory holds
+// about one graph per point in flight, never one per trial. Redrawn
+// (--redraw-connectivity): trial k builds its own from trial k's streams and
+// frees it when done (at most T graphs at a time).
+//
+// Scheduling. T workers in one task_group take tasks in order (point-major,
+// then trial) from an atomic counter, so points finish roughly in order and
+// unstarted tasks are a tail. Stop (SIGINT, or a task that failed): running
+// drivers end within milliseconds (EventDriver: at the epoch reached) with their
+// files finished and their manifests "interrupted"; tasks not started, and tasks
+// stopped while their network was being built (they have no directory), are
+// listed as "not_started"; a point none of whose trials started is "not_started".
+// `abandon_builds` set while a trial builds its .h5 files abandons that build:
+// its journals stay for `spikeq recover`, its manifest says "interrupted".
+// An out-of-memory failure (std::bad_alloc) fails the task like an Error.
+//
+// Summary statistics: after its files are finished, each task loads its own run
+// back (analysis::load_run) and summarizes it (engine/analysis/summary.h: rates,
+// ISI CV, Fano factors, synchrony); a point's complete trials are aggregated to
+// mean ± SEM across trials (analysis::aggregate). The trial's summary is added to
+// its manifest.json ("summary": per population, the keys of `spikeq stats --json`).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/io/manifest.h"  // write_json_file
+#include "engine/analysis/summary.h"
+#include "engine/core/run_stats.h"
+#include "engine/batch/progress.h"
+#include "engine/io/run_directory.h"
+#include "netdefs/spec.h"
+
+namespace spikeq::inline batch {
+
+struct BatchPoint {
+  NetworkSpec spec;            // the point's network (after its overrides)
+  std::vector<double> values;  // the swept values (empty without a sweep)
+  std::string dir;             // its trials go to DIR/trial-KKKK/
+};
+
+struct BatchOptions {
+  std::string netdef_path;  // for manifests
+  OutputFormat format = OutputFormat::H5;
+  unsigned threads = 0;  // 0: every core (tbb::info::default_concurrency)
+  std::uint32_t trials = 1;
+  bool redraw_connectivity = false;
+  // Set by the caller's signal handler to stop every task; the batch sets it too
+  // when a task fails, so the others stop rather than run on for nothing.
+  std::atomic<bool>* stop = nullptr;
+  const std::atomic<bool>* abandon_builds = nullptr;  // see "Scheduling"
+  ProgressMeter* progress = nullptr;  // task index = point * trials + trial
+  analysis::SummaryOptions summary;
+};
+
+struct TrialResult {
+  std::uint64_t trial = 0;
+  std::string dir;
+  std::string status = "not_started";  // | "complete" | "interrupted" | "failed"
+  std::string error;
+  bool runtime_error = false;  // the error is a run-time failure (exit 1), not bad input
+  RunStats stats;
+  double wall_s = 0;
+  std::optional<analysis::RunSummary> summary;
+};
+
+struct PointResult {
+  std::vector<TrialResult> trials;
+  std::optional<analysis::RunSummary> aggregate;  // over the complete trials
+  std::size_t complete() const;
+  // "complete" only if every trial is; "failed" if one is; "not_started" if none
+  // started; else "interrupted".
+  std::string status() const;
+};
+
+struct BatchResult {
+  std::vector<PointResult> points;
+  std::uint64_t networks_built = 0;
+  unsigned threads = 0;
+  double wall_s = 0;
+  bool interrupted = false;
+  const TrialResult* first_failure() const;
+};
+
+BatchResult run_batch(const std::vector<BatchPoint>& points, const BatchOptions& options);
+
+std::string trial_dir_name(std::uint64_t trial);  // "trial-0003"
+std::string point_dir_name(std::size_t point);    // "point-0012"
+
+// The index of one point's trials: DIR/trials.json (named so that the analysis
+// tools, which take a DIR with manifest.json for a single run, still find the
+// trials under it). Lists every trial with its status, directory, counts and
+// summary, and the aggregate across trials.
+nlohmann::json trials_json(const BatchPoint& point, const PointResult& result, const BatchResult& batch,
+                           const BatchOptions& options);
+
+}  // namespace spikeq::batch

@@ -1,0 +1,112 @@
+// Network: the immutable result of building a NetworkSpec — node numbering, the
+// connectivity as a Boost compressed_sparse_row_graph, and per-projection tables.
+// Built once, then shared read-only by every trial.
+//
+// Node numbering: populations in netdef order, each a contiguous block of global
+// ids. Out-edges of a source node are grouped by delivery delay ("delay group":
+// one queue entry per spike and distinct delay) and, within a group, ordered by
+// projection then target, so a spike's fan-out walks memory in target order.
+// Weights and delays are per projection (homogeneous), so an edge stores only its
+// target (4 bytes) and its projection (2 bytes).
+#pragma once
+
+#include <boost/graph/compressed_sparse_row_graph.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "netdefs/spec.h"
+
+namespace spikeq {
+
+using NodeId = std::uint32_t;
+
+struct EdgeData {
+  std::uint16_t projection;
+};
+
+using ConnectivityGraph =
+    boost::compressed_sparse_row_graph<boost::directedS, boost::no_property, EdgeData,
+                                       boost::no_property, NodeId, std::uint64_t>;
+
+struct DegreeStats {
+  std::uint64_t min = 0;
+  double mean = 0;
+  std::uint64_t max = 0;
+};
+
+struct ProjectionTable {
+  std::uint64_t edges = 0;
+  DegreeStats in_degree;   // over the target population's nodes
+  DegreeStats out_degree;  // over the source population's nodes
+  std::uint16_t delay_group = 0;  // index among the source population's delay groups
+  // Delivered through the graph at run time: LIF sources, and Poisson sources with
+  // shared trains. Independent Poisson trains are generated per target instead.
+  bool delivers_spikes = false;
+};
+
+struct PopulationTable {
+  NodeId first = 0;  // global id of node 0
+  NodeId size = 0;
+  std::vector<double> group_delays_ms;  // distinct delays of spike-delivering projections
+  // Per delay group: every node's group lists each target at most once (strictly
+  // ascending targets). False when a projection allows multapses, or when two
+  // projections of the group reach one target population: then a single spike can
+  // bring one target several pulses at once, which must be summed.
+  std::vector<bool> group_targets_distinct;
+  std::uint64_t group_base = 0;  // offset of node `first`'s groups in Network::group_end
+};
+
+class Network {
+ public:
+  // Builds the connectivity (deterministic in spec.seed, see engine/core/rng.h) from
+  // the streams of trial `connectivity_trial`: 0 for the frozen network every
+  // trial shares, k when trial k redraws its own (--redraw-connectivity).
+  // `stop` (SIGINT/SIGTERM) is polled throughout the build (engine/core/stop_check.h):
+  // once set, the build throws Stopped within milliseconds and leaves nothing (what
+  // was drawn is freed; `spikeq run` then records a run interrupted at 0 ms).
+  explicit Network(const NetworkSpec& spec, std::uint64_t connectivity_trial = 0,
+                   const std::atomic<bool>* stop = nullptr);
+
+  const NetworkSpec& spec() const { return spec_; }
+  std::uint64_t connectivity_trial() const { return connectivity_trial_; }
+  const ConnectivityGraph& graph() const { return graph_; }
+  NodeId node_count() const { return node_count_; }
+  const std::vector<PopulationTable>& populations() const { return populations_; }
+  const std::vector<ProjectionTable>& projections() const { return projections_; }
+  std::uint16_t population_of(NodeId node) const { return node_population_[node]; }
+
+  // Edges of `source`'s delay group g: indices [begin, end) into targets()/edge_projections().
+  std::uint64_t group_begin(NodeId source, std::size_t g) const;
+  std::uint64_t group_end(NodeId source, std::size_t g) const;
+
+  // The CSR's storage as plain arrays for the delivery loop (Boost keeps them in
+  // the public m_forward member; indexing them avoids iterator overhead per edge).
+  std::span<const NodeId> targets() const { return graph_.m_forward.m_column; }
+  std::span<const EdgeData> edge_projections() const {
+    return graph_.m_forward.m_edge_properties;
+  }
+  std::span<const std::uint64_t> row_starts() const { return graph_.m_forward.m_rowstart; }
+
+  // Number of edges from projection p into each node of p's target population,
+  // kept for independent Poisson projections only (the rate of the merged
+  // train); empty for projections that deliver spikes through the graph.
+  const std::vector<std::uint32_t>& in_degrees(std::size_t projection) const {
+    return in_degrees_[projection];
+  }
+
+ private:
+  NetworkSpec spec_;
+  std::uint64_t connectivity_trial_ = 0;
+  NodeId node_count_ = 0;
+  std::vector<PopulationTable> populations_;
+  std::vector<ProjectionTable> projections_;
+  std::vector<std::uint16_t> node_population_;
+  ConnectivityGraph graph_;
+  std::vector<std::uint64_t> group_end_;  // per node and delay group: one past its last edge
+  std::vector<std::vector<std::uint32_t>> in_degrees_;
+};
+
+}  // namespace spikeq
