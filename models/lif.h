@@ -1,5 +1,5 @@
 // Leaky integrate-and-fire node with delta-pulse input: the exact update rules
-// (physics.md §3). Pure functions of plain numbers; randomness comes in as
+// (models/README.md §3). Pure functions of plain numbers; randomness comes in as
 // arguments (a standard normal xi) or through a caller's stream.
 //
 //   tau dV/dt = m - V + sigma*sqrt(tau)*eta(t),  m = E_l + mu

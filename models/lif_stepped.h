@@ -1,16 +1,16 @@
 // Leaky integrate-and-fire node on a fixed time grid: the update rules of the
-// time-stepped reference engine (physics.md §5, seed Q8). Pure functions of plain
+// time-stepped reference engine (models/README.md §5, Q8). Pure functions of plain
 // numbers; the caller supplies the standard normal xi.
 //
 //   tau dV/dt = m - V + sigma*sqrt(tau)*eta(t),  m = E_l + mu
 //
 // One step of length dt moves V from the grid point t to t + dt by one of:
-//  * Euler–Maruyama (the seed's rule, the default):
+//  * Euler–Maruyama (the tutorial's rule, models/README.md §5; the default):
 //      V <- V + (m - V) dt/tau + sigma sqrt(dt/tau) xi
 //    first order; its discrete AR(1) has decay 1 - dt/tau, so its stationary
 //    variance is sigma^2 (dt/tau) / (1 - (1 - dt/tau)^2), not sigma^2/2, and it is
 //    unstable for dt >= 2 tau;
-//  * exact: the OU transition law of physics.md §3 sampled on the grid,
+//  * exact: the OU transition law of models/README.md §3 sampled on the grid,
 //      V <- m + (V - m) e^(-dt/tau) + sigma sqrt((1 - e^(-2 dt/tau))/2) xi
 //    no error in V at grid points for any dt.
 // Either way the pulses that arrive in the step are added after the step, and

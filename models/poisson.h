@@ -1,4 +1,4 @@
-// Poisson source: exact continuous-time spikes (physics.md §1).
+// Poisson source: exact continuous-time spikes (models/README.md §1).
 #pragma once
 
 #include <limits>

@@ -25,7 +25,7 @@ struct LifParams {
   double v_init_high_mv = 0;
   double mu_mv = 0;     // background drive mean
   double sigma_mv = 0;  // background white-noise amplitude (stationary var sigma^2/2)
-  double mean_target_mv() const { return e_l_mv + mu_mv; }  // m of physics.md §3
+  double mean_target_mv() const { return e_l_mv + mu_mv; }  // m of models/README.md §3
   bool operator==(const LifParams&) const = default;
 };
 

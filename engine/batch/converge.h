@@ -1,5 +1,5 @@
 // `spikeq converge`: the stepped engine against the exact one as dt shrinks
-// (physics.md §5). One netdef is run by the event-driven engine and by the
+// (models/README.md §5). One netdef is run by the event-driven engine and by the
 // stepped engine at each dt with each integrator (Euler–Maruyama, exact OU
 // step), N trials each (trial k keys the random streams, so every result is the
 // same for any thread count). For each recorded LIF population it reports the

@@ -138,7 +138,7 @@ void EventDriver::init_state() {
   if (any_drift) crossing_ms_.assign(n_nodes, kNever);
 
   // Merged input trains: the independent trains of one projection into one target
-  // superpose into a single Poisson train of rate indegree * rate (physics.md §1),
+  // superpose into a single Poisson train of rate indegree * rate (models/README.md §1),
   // so C inputs cost one train, not C. Independent trains start at the projection's
   // delay: they stand for sources that began firing at t = 0.
   std::vector<std::vector<std::size_t>> trains_into_population(spec.populations.size());
@@ -547,7 +547,7 @@ void EventDriver::rebase_scaled(NodeId n, const PopulationModel& pm, double new_
 // OU path from t_last to t in pieces of at most check_ms. Each piece's end is
 // drawn from the exact transition law; the bridge test then decides whether the
 // path touched threshold inside the piece, and if so the crossing is located and
-// the node fires there (physics.md §3, "Spikes between events").
+// the node fires there (models/README.md §3, "Spikes between events").
 void EventDriver::propagate_noisy(NodeId n, double t) {
   Membrane& mem = membrane_[n];
   const PopulationModel& pm = models_[net_.population_of(n)];

@@ -1,4 +1,4 @@
-// Exact event-driven simulation of one trial (physics.md §1–§3, no time step).
+// Exact event-driven simulation of one trial (models/README.md §1–§3, no time step).
 //
 // Scheduling has two levels:
 //  * global: a DeliveryQueue of spike deliveries, one entry per spike and delay
@@ -15,7 +15,7 @@
 // and MPI ranks; here it also bounds how long spikes wait before being sorted
 // and handed to the sink.
 //
-// Simultaneous pulses (physics.md §3, "Simultaneous pulses"). Everything that
+// Simultaneous pulses (models/README.md §3, "Simultaneous pulses"). Everything that
 // reaches a node at one instant t is one jump of the summed weight, followed by
 // one threshold test: the pulses of every delivery with time t (any sources, any
 // delay groups, a target listed twice in one group) and the node's input-train

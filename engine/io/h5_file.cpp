@@ -71,7 +71,12 @@ void Handle::reset() { close(); }
 
 File File::create(const std::string& path) {
   silence_hdf5();
-  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  // The root group, too, without modification times (see untimed_creation).
+  const hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+  if (fcpl < 0 || H5Pset_obj_track_times(fcpl, false) < 0)
+    throw Error(path + ": cannot create: " + hdf5_reason(), Error::Kind::Runtime);
+  const Handle fcpl_handle(fcpl, H5Pclose);
+  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
   if (id < 0) throw Error(path + ": cannot create: " + hdf5_reason(), Error::Kind::Runtime);
   return File(path, Handle(id, H5Fclose));
 }
@@ -112,8 +117,19 @@ void File::check(herr_t status, const std::string& what) const {
   if (status < 0) fail(what);
 }
 
+// Object creation properties without modification times: HDF5 stamps every group
+// and dataset with the wall clock by default, so two runs with the same netdef and
+// seed would differ in bytes; without them a rerun is byte-identical and a
+// checksum verifies it.
+Handle File::untimed_creation(hid_t property_class) const {
+  Handle plist(check(H5Pcreate(property_class), "property list"), H5Pclose);
+  check(H5Pset_obj_track_times(plist.get(), false), "object times");
+  return plist;
+}
+
 Handle File::create_group(hid_t loc, const std::string& name) const {
-  return Handle(check(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "cannot create group " + name),
+  const Handle gcpl = untimed_creation(H5P_GROUP_CREATE);
+  return Handle(check(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT), "cannot create group " + name),
                 H5Gclose);
 }
 
@@ -177,7 +193,8 @@ bool File::is_signed(hid_t dataset) const {
 
 Handle File::create_dataset(hid_t loc, const std::string& name, hid_t file_type, const std::vector<hsize_t>& dims) const {
   Handle space(check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), "dataspace"), H5Sclose);
-  return Handle(check(H5Dcreate2(loc, name.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+  const Handle dcpl = untimed_creation(H5P_DATASET_CREATE);
+  return Handle(check(H5Dcreate2(loc, name.c_str(), file_type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
                       "cannot create dataset " + name),
                 H5Dclose);
 }

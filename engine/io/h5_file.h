@@ -55,6 +55,8 @@ class File {
   hid_t check_input(hid_t id, const std::string& what) const;
 
   Handle create_group(hid_t loc, const std::string& name) const;
+  // A creation property list of `property_class` that records no object times.
+  Handle untimed_creation(hid_t property_class) const;
   Handle open_group(hid_t loc, const std::string& name) const;
   bool exists(hid_t loc, const std::string& name) const;
   // A contiguous dataset of the given shape (1 or 2 dimensions).

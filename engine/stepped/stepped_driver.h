@@ -1,4 +1,4 @@
-// Time-stepped reference simulation of one trial (physics.md §5, seed Q2 and Q8):
+// Time-stepped reference simulation of one trial (models/README.md §5, Q2 and Q8):
 // the conventional grid simulator (NEST iaf_psc_delta, Brian2) that users compare
 // the exact engine against, run from the same netdef. Same interface and output
 // as EventDriver; the difference is the physics of the grid, stated here.
@@ -13,7 +13,7 @@
 // One step, in this order:
 //  1. Poisson nodes with their own train (recorded, or feeding shared-train
 //     projections) fire with probability p = λ dt each, independently per step
-//     (Bernoulli, seed Q2; p > 1 is refused). Their spikes enter the targets'
+//     (Bernoulli, models/README.md Q2; p > 1 is refused). Their spikes enter the targets'
 //     ring buffers at step k + d, d = round(delay/dt) >= 0: a delay that rounds
 //     to 0 acts in this same step, since step 2 comes after.
 //  2. Each LIF node: its input for the step is the ring-buffer slot of step k plus,

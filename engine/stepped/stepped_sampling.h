@@ -1,4 +1,4 @@
-// Random draws of the stepped engine's Poisson inputs (physics.md §1, the seed's
+// Random draws of the stepped engine's Poisson inputs (models/README.md §1, the tutorial's
 // Q2 discretisation: a source of rate λ fires in a step of length dt with
 // probability p = λ dt, at most once).
 //

@@ -1,4 +1,4 @@
-// The ISI density of a white-noise-driven LIF neuron (physics.md §3): t_ref plus
+// The ISI density of a white-noise-driven LIF neuron (models/README.md §3): t_ref plus
 // the first-passage time of the Ornstein–Uhlenbeck membrane from V_r to theta,
 // from the Fokker–Planck equation
 //     dp/dt = -dJ/dv,   J = (m - v)/tau p - (sigma^2 / 2 tau) dp/dv,

@@ -1,4 +1,4 @@
-// Mean field of a homogeneous network (Brunel 2000, physics.md §4): the reduction
+// Mean field of a homogeneous network (Brunel 2000, models/README.md §4): the reduction
 // of a NetworkSpec to one equation nu = Siegert(mu(nu), sigma(nu)) and the scan
 // for all of its solutions. A network can have several (a quiet and an active
 // state, say); the simulation settles on a stable one, so `spikeq theory` shows

@@ -1,5 +1,5 @@
 // Stationary firing rate and ISI variability of one white-noise-driven LIF neuron
-// (physics.md §3): the Siegert / Ricciardi formula and Brunel's (2000) CV.
+// (models/README.md §3): the Siegert / Ricciardi formula and Brunel's (2000) CV.
 //
 // m is the free membrane's mean target E_l + mu (all input included), sigma the
 // noise amplitude with stationary free variance sigma^2/2. Both are exact for

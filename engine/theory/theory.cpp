@@ -1,5 +1,5 @@
 // Input moments of each population and the per-population predictions
-// (physics.md §2–§4). The homogeneous reduction and the scan for all
+// (models/README.md §2–§4). The homogeneous reduction and the scan for all
 // solutions live in mean_field.cpp.
 #include "engine/theory/theory.h"
 
@@ -16,11 +16,11 @@
 namespace spikeq::inline theory {
 namespace {
 
-const char* const kPoissonFormula = "Poisson: rate, CV 1 (physics.md §1)";
-const char* const kSiegertFormula = "Siegert (diffusion approximation, physics.md §3)";
+const char* const kPoissonFormula = "Poisson: rate, CV 1 (models/README.md §1)";
+const char* const kSiegertFormula = "Siegert (diffusion approximation, models/README.md §3)";
 const char* const kFeedForwardFormula =
-    "Siegert with predicted upstream LIF rates (diffusion approximation, physics.md §3)";
-const char* const kMeanFieldFormula = "self-consistent mean field (Brunel 2000, physics.md §4)";
+    "Siegert with predicted upstream LIF rates (diffusion approximation, models/README.md §3)";
+const char* const kMeanFieldFormula = "self-consistent mean field (Brunel 2000, models/README.md §4)";
 
 bool is_lif(const NetworkSpec& spec, std::size_t pop) {
   return spec.populations[pop].kind == ModelKind::Lif;

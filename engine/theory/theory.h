@@ -1,5 +1,5 @@
 // Rate theory for a NetworkSpec: what firing rate and ISI CV each population
-// should show, from the input moments (physics.md §2), the Siegert formula
+// should show, from the input moments (models/README.md §2), the Siegert formula
 // (§3) and, where LIF populations drive each other, the self-consistent mean
 // field of Brunel (2000) (§4). Used by `spikeq theory` and by the statistical
 // tests that hold simulations to it.
@@ -20,7 +20,7 @@ namespace spikeq::inline theory {
 double expected_indegree(const NetworkSpec& spec, const ProjectionSpec& proj);
 
 // A LIF population's input moments as linear functions of the rates of the LIF
-// populations (physics.md §2): per input, mu += tau K w nu and sigma^2 += tau K w^2 nu,
+// populations (models/README.md §2): per input, mu += tau K w nu and sigma^2 += tau K w^2 nu,
 // nu in 1/ms. Poisson sources and the background drive are the fixed part.
 struct InputCoefficients {
   double mu_fixed_mv = 0;    // background mu + Poisson-source mean

@@ -27,9 +27,9 @@ PopulationPrediction predict_poisson(const PopulationSpec& pop) {
   p.isi_mean_ms = p.rate_hz > 0 ? 1000.0 / p.rate_hz : std::numeric_limits<double>::infinity();
   p.fano_long = 1;
   p.rate_formula = "given (netdef poisson.rate_hz)";
-  p.cv_formula = "exponential ISIs: CV 1 (seed Q4, physics.md §1)";
-  p.isi_formula = "ISI ~ Exp(rate), P(ISI > t) = exp(-rate t) (seed Q4, physics.md §1)";
-  p.fano_formula = "count in T ~ Poisson(rate T): Fano 1 for every window (seed Q3, Q5, physics.md §1)";
+  p.cv_formula = "exponential ISIs: CV 1 (models/README.md §1, Q4)";
+  p.isi_formula = "ISI ~ Exp(rate), P(ISI > t) = exp(-rate t) (models/README.md §1, Q4)";
+  p.fano_formula = "count in T ~ Poisson(rate T): Fano 1 for every window (models/README.md Q3, Q5, models/README.md §1)";
   return p;
 }
 
@@ -75,18 +75,18 @@ PopulationPrediction predict_lif(const NetworkSpec& spec, std::size_t i, const s
   p.free_v_var_mv2 = t.sigma_mv * t.sigma_mv / 2;
   p.free_membrane_applies = lif.v_th_mv - p.free_v_mean_mv >= 3 * std::sqrt(p.free_v_var_mv2);
   p.input_formula =
-      "mu = sum r tau J K, sigma^2 = sum r tau J^2 K (+ background) (seed Q6-Q7, physics.md §2)";
-  p.membrane_formula = std::string("free membrane: <V> -> E_l + mu, Var V -> sigma^2/2 (seed Q9, physics.md §3)") +
+      "mu = sum r tau J K, sigma^2 = sum r tau J^2 K (+ background) (models/README.md §2, Q6-Q7)";
+  p.membrane_formula = std::string("free membrane: <V> -> E_l + mu, Var V -> sigma^2/2 (models/README.md §3, Q9)") +
                        (p.free_membrane_applies ? "" : "; threshold within 3 SD: only the subthreshold part is free");
   const char* exactness = p.white_noise_only ? "exact for white noise" : "diffusion approximation of the shot noise";
   if (t.recurrent)
-    p.rate_formula = strprintf("self-consistent mean field, nu = Siegert(mu(nu), sigma(nu)) (Brunel 2000, physics.md §4; %s)",
+    p.rate_formula = strprintf("self-consistent mean field, nu = Siegert(mu(nu), sigma(nu)) (Brunel 2000, models/README.md §4; %s)",
                          exactness);
   else if (lif_upstream)
-    p.rate_formula = strprintf("Siegert with predicted upstream LIF rates (physics.md §3; %s)", exactness);
+    p.rate_formula = strprintf("Siegert with predicted upstream LIF rates (models/README.md §3; %s)", exactness);
   else
-    p.rate_formula = strprintf("Siegert / Ricciardi (physics.md §3; %s)", exactness);
-  p.cv_formula = strprintf("Brunel 2000, appendix A (physics.md §3; %s)", exactness);
+    p.rate_formula = strprintf("Siegert / Ricciardi (models/README.md §3; %s)", exactness);
+  p.cv_formula = strprintf("Brunel 2000, appendix A (models/README.md §3; %s)", exactness);
   p.isi_formula = "mean ISI = 1/rate (stationary renewal process)";
   p.fano_formula = "renewal process: Fano -> CV^2 for windows >> mean ISI, -> 1 for windows << it (Cox 1962)";
   return p;
@@ -135,7 +135,7 @@ TheoryReport theory_report(const NetworkSpec& spec) {
 }
 
 std::string format_theory(const TheoryReport& r) {
-  std::string out = strprintf("theory for %s (formulas of physics.md; TD3 seed questions as Qn)\n", r.name.c_str());
+  std::string out = strprintf("theory for %s (formulas: models/README.md §n, questions Qn)\n", r.name.c_str());
   for (const PopulationPrediction& p : r.populations) {
     out += strprintf("\n%s (%s, %llu nodes)\n", p.name.c_str(), p.lif ? "lif" : "poisson",
                static_cast<unsigned long long>(p.size));
@@ -161,7 +161,7 @@ std::string format_theory(const TheoryReport& r) {
     out += value_line("Fano (long windows)", strprintf("CV^2 = %.6g", p.fano_long), p.fano_formula);
   }
   if (r.recurrent) {
-    out += "\nmean field (Brunel 2000, physics.md §4)\n";
+    out += "\nmean field (Brunel 2000, models/README.md §4)\n";
     for (const MeanFieldSolution& s : r.solutions)
       out += strprintf("  solution nu = %.6g Hz   Phi'(nu) = %.4g  %s\n", s.rate_hz, s.slope, s.stable ? "stable" : "unstable");
     out += "  note: " + r.mean_field_note + "\n";
@@ -203,7 +203,7 @@ nlohmann::json prediction_json(const PopulationPrediction& p, bool with_isi_dens
       j["isi_density"] = {{"t_ms", g.t_ms}, {"density_per_ms", g.density_per_ms}, {"mean_ms", g.mean_ms},
                           {"cv", g.cv}};
       formulas["isi_density"] =
-          "first passage V_r -> theta of the OU membrane, Fokker-Planck (physics.md §3; diffusion approximation "
+          "first passage V_r -> theta of the OU membrane, Fokker-Planck (models/README.md §3; diffusion approximation "
           "for shot noise)";
     }
   }

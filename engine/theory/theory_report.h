@@ -1,5 +1,5 @@
 // What theory predicts for every population of a netdef, each number with the
-// formula it came from (physics.md, seed TD3 questions): Poisson counts and ISIs
+// formula it came from (models/README.md and its questions Q1–Q9): Poisson counts and ISIs
 // (Q1–Q5), each LIF population's input mean and variance term by term (Q6–Q7),
 // the free membrane's stationary moments (Q9), the Siegert rate and Brunel's ISI
 // CV (§3), the long-window Fano factor of a renewal process, and for recurrent

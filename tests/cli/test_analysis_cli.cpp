@@ -71,7 +71,7 @@ TEST_CASE("theory prints each prediction with its formula; --json has the number
   REQUIRE(r.exit_code == 0);
   CHECK(r.stdout_text.find("9.4608 Hz") != std::string::npos);
   CHECK(r.stdout_text.find("Siegert") != std::string::npos);
-  CHECK(r.stdout_text.find("seed Q9") != std::string::npos);
+  CHECK(r.stdout_text.find("models/README.md Q9") != std::string::npos);
   const nlohmann::json j = json_of({kCli, "theory", example("balanced_input.pbtxt"), "--json"});
   const auto& neurons = j.at("populations").at(3);
   CHECK(neurons.at("mu_mv").get<double>() == Approx(20));

@@ -65,7 +65,7 @@ TEST_CASE("info describes populations, degrees, memory and input moments") {
   CHECK(out.find("exc_inputs -> neurons") != std::string::npos);
   CHECK(out.find("1000/ 1000.00/1000") != std::string::npos);  // exact in-degree
   CHECK(out.find("memory: estimated peak") != std::string::npos);
-  // seed Q6-Q7: mu = r tau J (C_E - g C_I) + drive = -5 + 25 = 20 mV,
+  // models/README.md Q6-Q7: mu = r tau J (C_E - g C_I) + drive = -5 + 25 = 20 mV,
   // sigma^2 = 14.5 + 2.5 = 17 mV^2 -> sigma = 4.123 mV
   CHECK(out.find("mu = 20 mV, sigma = 4.123 mV") != std::string::npos);
 }

@@ -1,5 +1,5 @@
 // models/lif.h: relaxation, the exact OU transition and the deterministic
-// threshold time, against the closed forms of physics.md §3.
+// threshold time, against the closed forms of models/README.md §3.
 #include <catch2/catch.hpp>
 
 #include <cmath>

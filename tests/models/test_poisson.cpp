@@ -1,4 +1,4 @@
-// models/poisson.h: exact continuous-time Poisson arrivals (physics.md §1).
+// models/poisson.h: exact continuous-time Poisson arrivals (models/README.md §1).
 #include <catch2/catch.hpp>
 
 #include <cmath>

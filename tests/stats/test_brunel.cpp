@@ -1,4 +1,4 @@
-// Recurrent network (physics.md §4): Brunel (2000) model A in the asynchronous
+// Recurrent network (models/README.md §4): Brunel (2000) model A in the asynchronous
 // irregular state (g = 5, η = 2) at reduced size — N_E = 4000, N_I = 1000,
 // C_E = 400, C_I = 100, J = 0.2 mV, D = 1.5 ms,
 // τ = 20 ms, θ = 20, V_r = 10, t_ref = 2 ms; ν_thr = θ/(J·C_E·τ) = 20/(0.2·400·20 ms)

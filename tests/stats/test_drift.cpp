@@ -1,4 +1,4 @@
-// σ = 0 with drift above threshold (physics.md §3): m = 25 mV > θ = 20 mV, no
+// σ = 0 with drift above threshold (models/README.md §3): m = 25 mV > θ = 20 mV, no
 // inputs. From reset every node fires periodically with the analytic period
 //   t_ref + τ·ln((m − V_r)/(m − θ)) = 2 + 20·ln 3 ≈ 23.97 ms,
 // and from V0 < θ the first spike is at τ·ln((m − V0)/(m − θ)). Deterministic:

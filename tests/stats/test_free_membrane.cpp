@@ -1,4 +1,4 @@
-// Seed Q9 (physics.md §3): the free membrane (threshold out of reach) started at V0:
+// Seed Q9 (models/README.md §3): the free membrane (threshold out of reach) started at V0:
 //   <V(t)>   = m + (V0 − m)·e^(−t/τ)
 //   Var V(t) = σ²/2 · (1 − e^(−2t/τ))
 // across 10000 independent nodes, at 43 times (0.35, 5.05, ... ms: not on the
@@ -89,7 +89,7 @@ void check_free_membrane(const char* label, const RunOutput& out, std::size_t po
 
 }  // namespace
 
-TEST_CASE("Free membrane, shot noise: mean and variance relax as the OU formulas (seed Q9)", "[stats]") {
+TEST_CASE("Free membrane, shot noise: mean and variance relax as the OU formulas (models/README.md Q9)", "[stats]") {
   const NetworkSpec spec = load_text(kShotNet);
   const RunOutput out = run_event(spec);
   std::printf("[stats] free membrane (shot) run: %.4g pulses, %.2f s\n",
@@ -99,7 +99,7 @@ TEST_CASE("Free membrane, shot noise: mean and variance relax as the OU formulas
   check_free_membrane("shot", out, 2, 10.0, r * tau * j * (c_e - g * c_i), r * tau * j * j * (c_e + g * g * c_i), tau);
 }
 
-TEST_CASE("Free membrane, white noise: mean and variance relax as the OU formulas (seed Q9)", "[stats]") {
+TEST_CASE("Free membrane, white noise: mean and variance relax as the OU formulas (models/README.md Q9)", "[stats]") {
   const NetworkSpec spec = load_text(kWhiteNet);
   const RunOutput out = run_event(spec);
   std::printf("[stats] free membrane (white) run: %.2f s\n", out.wall_s);

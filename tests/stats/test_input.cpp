@@ -1,4 +1,4 @@
-// Seed Q6–Q7 (physics.md §2): the summed synaptic input into one LIF node.
+// Seed Q6–Q7 (models/README.md §2): the summed synaptic input into one LIF node.
 //
 // C_E = 1000 inputs of J = 0.1 mV and C_I = 250 of -gJ (g = 5), independent Poisson
 // trains of r = 10 Hz. Over a window T the charge is Q = τ·ΔV, with
@@ -48,7 +48,7 @@ recording {
 
 }  // namespace
 
-TEST_CASE("Summed Poisson input per window: mean and variance (seed Q6-Q7)", "[stats]") {
+TEST_CASE("Summed Poisson input per window: mean and variance (models/README.md Q6-Q7)", "[stats]") {
   const NetworkSpec spec = load_text(kInputNet);
   const RunOutput out = run_event(spec);
   std::printf("[stats] input run: %.4g external pulses, %.2f s\n", static_cast<double>(out.stats.external_pulses),

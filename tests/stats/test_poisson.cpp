@@ -1,4 +1,4 @@
-// Seed Q1–Q5 (physics.md §1): the engine's Poisson sources are Poisson processes.
+// Seed Q1–Q5 (models/README.md §1): the engine's Poisson sources are Poisson processes.
 // Counts in a window T have mean λT and Fano factor 1 at every T; ISIs are Exp(λ)
 // (KS test) with mean 1/λ and CV 1.
 //
@@ -95,7 +95,7 @@ void check_isis(const std::vector<std::vector<double>>& times, double rate_hz, d
 
 }  // namespace
 
-TEST_CASE("Poisson sources (seed Q1-Q5): count mean lambda T and Fano factor 1 in 3 window sizes - ISIs exponential with CV 1", "[stats]") {
+TEST_CASE("Poisson sources (models/README.md Q1-Q5): count mean lambda T and Fano factor 1 in 3 window sizes - ISIs exponential with CV 1", "[stats]") {
   const NetworkSpec spec = load_text(kPoissonNet);
   const RunOutput out = run_event(spec);
   std::printf("[stats] Poisson run: %zu spikes, %.2f s\n", out.spikes.size(), out.wall_s);

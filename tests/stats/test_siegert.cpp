@@ -1,4 +1,4 @@
-// White-noise LIF (physics.md §3): the event-driven engine, with its bridge test
+// White-noise LIF (models/README.md §3): the event-driven engine, with its bridge test
 // for crossings between events, must fire at the Siegert rate and with Brunel's
 // ISI CV — both exact for white noise — within statistical error.
 //

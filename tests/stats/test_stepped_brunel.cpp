@@ -1,5 +1,5 @@
 // The stepped engine on a recurrent network: Brunel (2000) model A in the
-// asynchronous irregular state (g = 5, η = 2, physics.md §4) at reduced size —
+// asynchronous irregular state (g = 5, η = 2, models/README.md §4) at reduced size —
 // N_E = 4000, N_I = 1000, C_E = 400, C_I = 100, J = 0.2 mV, D = 1.5 ms, τ = 20 ms,
 // θ = 20, V_r = 10, t_ref = 2 ms; ν_ext = η θ/(J C_E τ) = 25 Hz — run by both
 // engines (same netdef, same seed), the stepped one at Δt = 0.1 ms with

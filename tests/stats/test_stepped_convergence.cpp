@@ -1,4 +1,4 @@
-// Stepped rates converge to the exact engine's as Δt → 0 (physics.md §5).
+// Stepped rates converge to the exact engine's as Δt → 0 (models/README.md §5).
 //
 // 1. netdefs/ou_lif.pbtxt (white noise, m = 15, σ = 5) and
 //    netdefs/balanced_input.pbtxt (Poisson shot noise), both with 4000 neurons,
@@ -12,7 +12,7 @@
 //    is within 3% + 4.5 SE (the √Δt bias left at 0.01 ms is ≈ 2–3% for ou_lif).
 //    SEs come from the spread of per-neuron counts (neurons are independent).
 // 2. The white-noise LIF under Euler–Maruyama misses threshold crossings inside
-//    steps, which biases its rate low by an amount ∝ √Δt (physics.md §5). To
+//    steps, which biases its rate low by an amount ∝ √Δt (models/README.md §5). To
 //    leading order the grid acts as a threshold raised by the mean overshoot of a
 //    Gaussian random walk, β σ √(Δt/τ) with β = −ζ(1/2)/√(2π) ≈ 0.5826 (Siegmund's
 //    corrected diffusion; the continuity correction for discretely monitored

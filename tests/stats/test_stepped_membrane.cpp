@@ -1,5 +1,5 @@
 // The stepped integrators on the free membrane (threshold out of reach), white
-// noise μ = 5 mV, σ = 4 mV, τ = 20 ms (physics.md §3 and §5, seed Q8–Q9):
+// noise μ = 5 mV, σ = 4 mV, τ = 20 ms (models/README.md §3 and §5, Q8–Q9):
 //  * EXACT samples the OU transition law on the grid, so at any Δt the stationary
 //    law has mean m = 5 mV and variance σ²/2 = 8 mV². Checked at Δt = 0.1 and 2 ms.
 //  * Euler–Maruyama is the AR(1) V' = m + (1 − a)(V − m) + σ√a ξ, a = Δt/τ, whose

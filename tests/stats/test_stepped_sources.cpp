@@ -1,4 +1,4 @@
-// The stepped engine's Poisson inputs are the seed's Q2 discretisation (physics.md
+// The stepped engine's Poisson inputs are Q2 of models/README.md discretisation (models/README.md
 // §1, time-stepped counterpart): at most one spike per step with probability
 // p = λΔt, on the grid.
 //  * A source's count over M steps ~ Binomial(M, p): Fano factor 1 − p. At
@@ -94,7 +94,7 @@ bool check_fano(const char* label, const std::vector<double>& counts, double n_t
 
 }  // namespace
 
-TEST_CASE("Stepped Bernoulli sources: one spike per step at most, on the grid, Fano 1 - p (seed Q2)", "[stats]") {
+TEST_CASE("Stepped Bernoulli sources: one spike per step at most, on the grid, Fano 1 - p (models/README.md Q2)", "[stats]") {
   const RunOutput out = run_stepped(with_grid(load_text(kSources), kDt, Integrator::EulerMaruyama));
   std::printf("[stats] stepped sources run: %zu spikes, %.2f s\n", out.spikes.size(), out.wall_s);
   // Counts per node in 20 windows of 100 steps, by step index (no time rounding).

@@ -40,7 +40,7 @@ ProjectionSpec indegree_projection(std::size_t src, std::size_t tgt, std::uint64
   return p;
 }
 
-// Brunel (2000) model A at the reference sizes of physics.md §4, C_E external
+// Brunel (2000) model A at the reference sizes of models/README.md §4, C_E external
 // Poisson inputs of rate nu_ext = eta * nu_thr = eta * 10 Hz.
 NetworkSpec brunel_model_a(double g, double eta) {
   NetworkSpec spec;
@@ -54,7 +54,7 @@ NetworkSpec brunel_model_a(double g, double eta) {
   return spec;
 }
 
-// One LIF neuron (population of 1) fed by Poisson populations only: seed Q6–Q7.
+// One LIF neuron (population of 1) fed by Poisson populations only: models/README.md Q6–Q7.
 NetworkSpec seed_q6_input(double r_hz, double nu_ext_hz) {
   NetworkSpec spec;
   spec.populations = {lif_population("neuron", 1), poisson_population("exc", 1000, r_hz),
@@ -93,9 +93,9 @@ TEST_CASE("expected in-degree of every connection rule", "[theory]") {
   CHECK(expected_indegree(spec, p) == 17);
 }
 
-TEST_CASE("input moments of seed Q6-Q7 match the hand formula", "[theory]") {
+TEST_CASE("input moments of models/README.md Q6-Q7 match the hand formula", "[theory]") {
   // mu = r tau J (C_E - g C_I), sigma^2 = r tau J^2 (C_E + g^2 C_I), r in 1/ms
-  // (physics.md §2); C_E = 1000, C_I = 250, J = 0.1 mV, g = 5, tau = 20 ms.
+  // (models/README.md §2); C_E = 1000, C_I = 250, J = 0.1 mV, g = 5, tau = 20 ms.
   for (double r_hz : {1.0, 10.0, 37.5}) {
     const NetworkSpec spec = seed_q6_input(r_hz, 0.0);
     const double r = r_hz / 1000.0;
@@ -130,11 +130,11 @@ TEST_CASE("predict: Poisson-driven LIF neuron, the nu_ext example", "[theory]") 
     CHECK(t.cv_isi == Approx(cv_scipy[i]).epsilon(1e-9));
     CHECK_FALSE(t.recurrent);
     CHECK(t.converged);
-    CHECK(t.formula == "Siegert (diffusion approximation, physics.md §3)");
+    CHECK(t.formula == "Siegert (diffusion approximation, models/README.md §3)");
     CHECK_FALSE(theory[1].is_lif);
     CHECK(theory[1].rate_hz == 10.0);
     CHECK(theory[1].cv_isi == 1.0);
-    CHECK(theory[1].formula == "Poisson: rate, CV 1 (physics.md §1)");
+    CHECK(theory[1].formula == "Poisson: rate, CV 1 (models/README.md §1)");
   }
 }
 
@@ -153,7 +153,7 @@ TEST_CASE("predict: Brunel model A mean field, asynchronous irregular state", "[
     CHECK(t.mu_mv == Approx(21.02515145711832).epsilon(1e-8));
     CHECK(t.sigma_mv == Approx(7.682907052304933).epsilon(1e-8));
     CHECK(t.cv_isi == Approx(0.6753285860072676).epsilon(1e-7));
-    CHECK(t.formula == "self-consistent mean field (Brunel 2000, physics.md §4)");
+    CHECK(t.formula == "self-consistent mean field (Brunel 2000, models/README.md §4)");
   }
   const auto mf = homogeneous_reduction(spec);
   REQUIRE(mf);

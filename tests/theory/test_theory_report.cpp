@@ -1,5 +1,5 @@
 // engine/theory/theory_report.h on the example netdefs. Reference numbers:
-//  * input moments by hand from seed Q6–Q7 (netdef headers show the arithmetic);
+//  * input moments by hand from models/README.md Q6–Q7 (netdef headers show the arithmetic);
 //  * Siegert rates and CVs: scipy 1.10.1 quad/dblquad on the textbook integrands,
 //    cross-checked with mpmath (tests/theory/theory_reference.py, the same
 //    numbers test_theory_siegert.cpp uses);
@@ -45,7 +45,7 @@ TEST_CASE("theory: white-noise LIF (ou_lif) is Siegert, exact", "[analysis]") {
   CHECK(p.rate_formula.find("exact for white noise") != std::string::npos);
 }
 
-TEST_CASE("theory: balanced input term by term (seed Q6-Q7)", "[analysis]") {
+TEST_CASE("theory: balanced input term by term (models/README.md Q6-Q7)", "[analysis]") {
   const TheoryReport r = theory_report(example("balanced_input.pbtxt"));
   const PopulationPrediction& p = r.populations.at(3);
   REQUIRE(p.inputs.size() == 3);
@@ -66,7 +66,7 @@ TEST_CASE("theory: balanced input term by term (seed Q6-Q7)", "[analysis]") {
   CHECK(p.rate_formula.find("diffusion approximation") != std::string::npos);
 }
 
-TEST_CASE("theory: free membrane (seed Q9)", "[analysis]") {
+TEST_CASE("theory: free membrane (models/README.md Q9)", "[analysis]") {
   const PopulationPrediction p = theory_report(example("free_membrane.pbtxt")).populations.at(2);
   CHECK(p.free_v_mean_mv == Approx(-5));   // E_l + r tau J (C_E - g C_I)
   CHECK(p.free_v_var_mv2 == Approx(7.25));  // 14.5 / 2

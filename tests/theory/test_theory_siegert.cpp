@@ -16,7 +16,7 @@ using spikeq::siegert_rate_hz;
 
 namespace {
 
-// The LIF of physics.md §4: tau 20 ms, t_ref 2 ms, theta 20 mV, V_r 10 mV.
+// The LIF of models/README.md §4: tau 20 ms, t_ref 2 ms, theta 20 mV, V_r 10 mV.
 double rate(double m_mv, double sigma_mv) { return siegert_rate_hz(20, 2, 20, 10, m_mv, sigma_mv); }
 double cv(double m_mv, double sigma_mv) { return siegert_cv(20, 2, 20, 10, m_mv, sigma_mv); }
 

@@ -15,7 +15,7 @@ from scipy.optimize import brentq
 import mpmath as mp
 
 mp.mp.dps = 30
-TAU, TREF, TH, VR = 20.0, 2.0, 20.0, 10.0  # physics.md §4 neuron
+TAU, TREF, TH, VR = 20.0, 2.0, 20.0, 10.0  # models/README.md §4 neuron
 
 
 def rate(m, s):

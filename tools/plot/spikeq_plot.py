@@ -11,7 +11,7 @@ python3 with python3-matplotlib, python3-numpy, python3-h5py):
                      JSON has it: `spikeq stats --plot` adds it) and the exponential of the
                      same mean as the CV-1 reference
         counts.png   spike counts per node and window vs the Poisson law of the same mean
-        membrane.png membrane histogram per probed population vs the Gaussian of theory (seed Q9)
+        membrane.png membrane histogram per probed population vs the Gaussian of theory (models/README.md Q9)
     ... compare DIR_A DIR_B [--compare compare.json] [--from MS] [--window MS] --out OUTDIR
         raster_a.png, raster_b.png, and isi/counts/membrane.png with both runs overlaid
     ... converge converge.json --out OUTDIR
@@ -273,7 +273,7 @@ def fig_counts(runs, theory, window_ms, t_from=0.0):
 
 
 def fig_membrane(runs, theory, t_from=0.0):
-    """Membrane histogram per probed population vs N(E_l + mu, sigma^2/2) (seed Q9)."""
+    """Membrane histogram per probed population vs N(E_l + mu, sigma^2/2) (models/README.md Q9)."""
     per = [(label, samples_by_population(run, *interval(run, t_from))) for label, run in runs]
     names = sorted(set().union(*[set(s) for _, s in per])) if per else []
     fig, axes = grid(max(len(names), 1))

@@ -67,7 +67,7 @@ void print_info(const Network& net, const MemoryEstimate& mem) {
   for (std::size_t i = 0; i < spec.populations.size(); ++i) {
     const PopulationTheory& th = theory[i];
     if (!th.is_lif || th.recurrent) continue;
-    if (!header) std::printf("\ninput to LIF populations (physics.md §2, seed Q6-Q7)\n");
+    if (!header) std::printf("\ninput to LIF populations (models/README.md §2, Q6-Q7)\n");
     header = true;
     std::printf("  %-12s mu = %.4g mV, sigma = %.4g mV  -> theory rate %.4g Hz, ISI CV %.3g (%s)\n",
                 spec.populations[i].name.c_str(), th.mu_mv, th.sigma_mv, th.rate_hz, th.cv_isi, th.formula.c_str());
