@@ -226,3 +226,26 @@ TEST_CASE("compare: the same network with its populations declared in another or
   CHECK(j.at("overall").at("verdict") == "consistent");
   CHECK(quantity(j, "rate_hz").at("verdict") == "consistent");
 }
+
+TEST_CASE("with --json, stdout is exactly one JSON document, also with --plot (messages go to stderr)") {
+  TempDir tmp;
+  const std::string a = tmp / "a", b = tmp / "b";
+  run_ok({kCli, "run", example("ou_lif.pbtxt"), "-o", a, "--duration", "200", "--set", "neurons.size=50", "-q"});
+  run_ok({kCli, "run", example("ou_lif.pbtxt"), "-o", b, "--duration", "200", "--set", "neurons.size=50", "--seed", "2",
+          "-q"});
+  const std::vector<std::vector<std::string>> commands = {
+      {kCli, "stats", a, "--json", "--plot", tmp / "p_stats"},
+      {kCli, "compare", a, b, "--json", "--plot", tmp / "p_compare"},
+      {kCli, "theory", example("ou_lif.pbtxt"), "--json"},
+      {kCli, "converge", example("ou_lif.pbtxt"), "--dt", "1", "--set", "neurons.size=50", "--duration", "100",
+       "--threads", "1", "--json", "--plot", tmp / "p_converge"},
+  };
+  for (const auto& argv : commands) {
+    INFO(argv[1]);
+    const ProcessResult r = run_process(argv);
+    INFO(r.stderr_text);
+    REQUIRE(r.exit_code == 0);
+    CHECK_NOTHROW(nlohmann::json::parse(r.stdout_text));  // one document, nothing before or after
+    if (argv[1] != "theory") CHECK(r.stderr_text.find("wrote") != std::string::npos);
+  }
+}

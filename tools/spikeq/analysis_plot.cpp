@@ -2,6 +2,7 @@
 
 #include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -27,8 +28,14 @@ void run_plot_script(const std::vector<std::string>& args) {
   for (std::string& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
   std::fflush(stdout);
+  // The script's messages ("wrote ...png") go to stderr: with --json, stdout must
+  // be exactly one JSON document.
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
   pid_t pid = 0;
-  const int err = posix_spawnp(&pid, python.c_str(), nullptr, nullptr, argv.data(), environ);
+  const int err = posix_spawnp(&pid, python.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
   if (err != 0) throw Error("plot: cannot run " + python + ": " + std::strerror(err), Error::Kind::Runtime);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0)
