@@ -1,6 +1,12 @@
-// Leaky integrate-and-fire node with delta-pulse input: the exact update rules
-// (models/README.md §3). Pure functions of plain numbers; randomness comes in as
-// arguments (a standard normal xi) or through a caller's stream.
+// The leaky integrate-and-fire neuron with delta-pulse input (models/README.md §3),
+// the whole model in one place: its parameters (LifParams), the exact update
+// between events (relax, ou_step), what a pulse, a spike and the reset do
+// (apply_pulse, refractory_end_ms), and the search for a threshold crossing
+// between events (bridge test, locate_crossing_ms). Both drivers call these; they
+// keep the state (V, time of last update) in their own structure-of-arrays
+// layouts, and models/lif_stepped.h adds the grid rules of the stepped engine.
+// Pure functions of plain numbers; randomness comes in as arguments (a standard
+// normal xi) or through a caller's stream.
 //
 //   tau dV/dt = m - V + sigma*sqrt(tau)*eta(t),  m = E_l + mu
 //
@@ -16,6 +22,27 @@
 
 #include "models/gaussian.h"
 
+namespace spikeq {
+
+// Parameters of one LIF population, as the netdef gives them (netdefs/spikeq.proto
+// states each one's range).
+struct LifParams {
+  double tau_m_ms = 20;    // membrane time constant
+  double e_l_mv = 0;       // resting (leak reversal) potential E_l
+  double v_th_mv = 20;     // firing threshold theta
+  double v_reset_mv = 10;  // reset potential V_r, held for t_ref after a spike
+  double t_ref_ms = 2;     // absolute refractory period; pulses in it are dropped
+  // Initial V: uniform in [v_init_low_mv, v_init_high_mv); equal ends = fixed.
+  double v_init_low_mv = 0;
+  double v_init_high_mv = 0;
+  double mu_mv = 0;     // background drive mean
+  double sigma_mv = 0;  // background white-noise amplitude (stationary var sigma^2/2)
+  double mean_target_mv() const { return e_l_mv + mu_mv; }  // m of models/README.md §3
+  bool operator==(const LifParams&) const = default;
+};
+
+}  // namespace spikeq
+
 namespace spikeq::lif {
 
 // Deterministic relaxation towards m over a step whose decay factor is e^(-h/tau).
@@ -26,9 +53,29 @@ inline double ou_transition_sd(double sigma_mv, double decay) {
   return sigma_mv * std::sqrt(0.5 * (1.0 - decay * decay));
 }
 
-// Exact OU transition: V(t+h) given V(t), with xi ~ N(0,1) and decay = e^(-h/tau).
+// Exact OU transition, the one step every engine uses: V(t+h) given V(t), with
+// xi ~ N(0,1), decay = e^(-h/tau) and `sd_mv` = ou_transition_sd(sigma, decay)
+// (callers with a fixed h precompute decay and sd).
+inline double ou_step_pre(double v_mv, double m_mv, double decay, double sd_mv, double xi) {
+  return relax(v_mv, m_mv, decay) + sd_mv * xi;
+}
 inline double ou_step(double v_mv, double m_mv, double sigma_mv, double decay, double xi) {
-  return relax(v_mv, m_mv, decay) + ou_transition_sd(sigma_mv, decay) * xi;
+  return ou_step_pre(v_mv, m_mv, decay, ou_transition_sd(sigma_mv, decay), xi);
+}
+
+// A pulse of w_mv at t (V already brought to t): V jumps by w; the node fires
+// when V reaches theta. Pulses that share one instant are summed by the caller
+// first and applied as one jump (models/README.md §3, "Simultaneous pulses").
+inline bool apply_pulse(double& v_mv, double w_mv, double v_th_mv) {
+  v_mv += w_mv;
+  return v_mv >= v_th_mv;
+}
+
+// After a spike at t, V is held at V_r until this time, and pulses before it are
+// dropped. With t_ref = 0 the node is still refractory at t itself (the next
+// double), so that it fires at most once at one instant.
+inline double refractory_end_ms(double t_ms, double t_ref_ms) {
+  return std::max(t_ms + t_ref_ms, std::nextafter(t_ms, std::numeric_limits<double>::infinity()));
 }
 
 // sigma = 0: time until V, relaxing towards m, reaches theta; +inf when it never

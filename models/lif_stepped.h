@@ -19,6 +19,8 @@
 
 #include <cmath>
 
+#include "models/lif.h"
+
 namespace spikeq::lif_stepped {
 
 // Euler–Maruyama: `dt_over_tau` = dt/tau, `noise_mv` = sigma sqrt(dt/tau).
@@ -28,7 +30,7 @@ inline double euler_maruyama_step(double v_mv, double m_mv, double dt_over_tau, 
 
 // Exact OU step: `decay` = e^(-dt/tau), `noise_mv` = sigma sqrt((1 - decay^2)/2).
 inline double exact_step(double v_mv, double m_mv, double decay, double noise_mv, double xi) {
-  return m_mv + (v_mv - m_mv) * decay + noise_mv * xi;
+  return lif::ou_step_pre(v_mv, m_mv, decay, noise_mv, xi);
 }
 
 // Per-step constants of one population and step length.

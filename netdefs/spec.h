@@ -7,26 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "models/lif.h"  // LifParams: the LIF neuron's parameters
+
 namespace spikeq {
 
 struct PoissonParams {
   double rate_hz = 0;
   bool operator==(const PoissonParams&) const = default;
-};
-
-struct LifParams {
-  double tau_m_ms = 20;
-  double e_l_mv = 0;
-  double v_th_mv = 20;
-  double v_reset_mv = 10;
-  double t_ref_ms = 2;
-  // Initial V: uniform in [v_init_low_mv, v_init_high_mv); equal ends = fixed.
-  double v_init_low_mv = 0;
-  double v_init_high_mv = 0;
-  double mu_mv = 0;     // background drive mean
-  double sigma_mv = 0;  // background white-noise amplitude (stationary var sigma^2/2)
-  double mean_target_mv() const { return e_l_mv + mu_mv; }  // m of models/README.md §3
-  bool operator==(const LifParams&) const = default;
 };
 
 enum class ModelKind { Poisson, Lif };

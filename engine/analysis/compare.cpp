@@ -74,11 +74,7 @@ std::string header_of(const std::string& label, const RunSummary& s) {
 
 std::string num(double x) { return std::isfinite(x) ? strprintf("%.4g", x) : "-"; }
 
-std::string with_se(const Estimate& e) {
-  if (!std::isfinite(e.value)) return "-";
-  if (!std::isfinite(e.se)) return strprintf("%.4g", e.value);
-  return strprintf("%.4g ± %.2g", e.value, e.se);
-}
+std::string with_se(const Estimate& e) { return format_estimate(e); }
 
 std::string with_ci(const Estimate& e, double alpha) {
   if (!std::isfinite(e.value) || !std::isfinite(e.se)) return with_se(e);

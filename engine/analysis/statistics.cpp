@@ -1,5 +1,7 @@
 #include "engine/analysis/statistics.h"
 
+#include "engine/core/strprintf.h"
+
 #include <boost/math/distributions/normal.hpp>
 #include <boost/math/distributions/students_t.hpp>
 
@@ -8,6 +10,13 @@
 #include <numbers>
 
 namespace spikeq::analysis {
+
+std::string format_estimate(const Estimate& e, const char* value_format, const char* unit) {
+  if (!std::isfinite(e.value)) return "-";
+  std::string s = strprintf(value_format, e.value);
+  if (std::isfinite(e.se)) s += strprintf(" ± %.2g", e.se);
+  return s + unit;
+}
 
 Moments moments(std::span<const double> x) {
   Moments m;

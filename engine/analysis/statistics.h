@@ -4,6 +4,8 @@
 // knowledge of runs or networks: engine/analysis/summary.h applies these to a run.
 #pragma once
 
+#include <string>
+
 #include <cstddef>
 #include <functional>
 #include <limits>
@@ -21,6 +23,11 @@ struct Estimate {
   double se = kNaN;
   double dof = std::numeric_limits<double>::infinity();
 };
+
+// "12.34 ± 0.56" (value in `value_format`, the SE to two digits, then `unit`);
+// the value alone when the SE is unknown; "-" when the value is. Every command
+// prints estimates this one way.
+std::string format_estimate(const Estimate& e, const char* value_format = "%.4g", const char* unit = "");
 
 // Sample moments and the standard errors of the usual estimators (i.i.d. sample).
 struct Moments {

@@ -9,9 +9,8 @@
 #include <cstdarg>
 #include <cstdio>
 
-#include "engine/event/event_driver.h"
+#include "engine/batch/simulate.h"
 #include "engine/core/network.h"
-#include "engine/stepped/stepped_driver.h"
 #include "engine/stepped/stepped_plan.h"
 #include "netdefs/error.h"
 
@@ -36,14 +35,7 @@ EngineRun run_config(const Config& config, std::uint32_t trials, const SummaryOp
   tbb::parallel_for(std::uint32_t{0}, trials, [&](std::uint32_t k) {
     const auto t0 = std::chrono::steady_clock::now();
     RecordingSink sink(net, k);
-    RunStats stats;
-    if (config.spec.simulation.mode == SimMode::Stepped) {
-      SteppedDriver driver(net, k, sink);
-      stats = driver.run();
-    } else {
-      EventDriver driver(net, k, sink);
-      stats = driver.run();
-    }
+    const RunStats stats = simulate(net, k, sink);
     summaries[k] = summarize(sink.finish(stats.simulated_ms, !stats.interrupted), options);
     wall[k] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   });
@@ -146,12 +138,7 @@ ConvergeResult run_converge(const NetworkSpec& spec, const ConvergeOptions& opti
 
 namespace {
 
-std::string pm(const Estimate& e, const char* f = "%.4g") {
-  if (!std::isfinite(e.value)) return "-";
-  std::string s = strprintf(f, e.value);
-  if (std::isfinite(e.se)) s += strprintf(" ± %.2g", e.se);
-  return s;
-}
+std::string pm(const Estimate& e, const char* f = "%.4g") { return format_estimate(e, f); }
 
 // Which law the fitted order is consistent with: within 3 SE plus 0.1 (the
 // curvature of the rate in the threshold shift and Euler's O(dt) variance excess

@@ -20,8 +20,7 @@
 #include "engine/analysis/recorded_run.h"
 #include "engine/io/manifest.h"
 #include "engine/core/network.h"
-#include "engine/event/event_driver.h"
-#include "engine/stepped/stepped_driver.h"
+#include "engine/batch/single_run.h"
 #include "engine/core/stop_check.h"
 #include "netdefs/error.h"
 
@@ -152,8 +151,16 @@ class Batch {
     std::error_code ec;
     std::filesystem::create_directories(out.dir, ec);
     if (ec) throw Error(out.dir + ": cannot create directory: " + ec.message(), Error::Kind::Runtime);
-    nlohmann::json manifest;
-    out.status = record_trial(*net, k, task, out.dir, info, out.stats, manifest);
+    SingleRun how;
+    how.format = options_.format;
+    how.stop = options_.stop;
+    how.abandon_build = options_.abandon_builds;
+    how.progress = options_.progress;
+    how.task = task;
+    SingleRunResult run = record_run(*net, out.dir, how, info);
+    out.stats = run.stats;
+    out.status = info.status;
+    nlohmann::json& manifest = run.manifest;
     out.wall_s = seconds_since(t0);
     try {
       out.summary = analysis::summarize(analysis::load_run(out.dir), options_.summary);
@@ -164,64 +171,6 @@ class Batch {
     // The trial's own manifest carries its statistics too (as `spikeq stats --json` words them).
     manifest["summary"] = analysis::summary_json(*out.summary)["populations"];
     write_manifest(out.dir, manifest);
-  }
-
-  // What `spikeq run` does for one run (tools/spikeq/cmd_run.cpp): a "running"
-  // manifest, the driver into the recorder, the files finished, the final
-  // manifest. Returns the status; throws after recording a failure.
-  std::string record_trial(const Network& net, std::uint32_t k, std::size_t task, const std::string& dir,
-                           RunInfo& info, RunStats& stats, nlohmann::json& manifest) {
-    const auto t0 = Clock::now();
-    RunRecorder recorder(net, dir, options_.format);
-    ProgressSink sink(recorder, options_.progress, task);
-    info.format = format_name(options_.format);
-    info.status = "running";
-    info.files = recorder.files();
-    write_manifest(dir, make_manifest(net, RunStats{}, info));
-    const auto fail = [&](const std::string& error) {
-      if (const auto saved = recorder.finish_after_failure()) {
-        stats.spikes_per_population = saved->spikes;
-        stats.simulated_ms = saved->last_ms;
-        stats.population_simulated = net.spec().recording.spikes_from;
-      }
-      info.status = "failed";
-      info.error = error;
-      info.finished_utc = utc_now_iso8601();
-      info.files = recorder.files();
-      try {
-        write_manifest(dir, make_manifest(net, stats, info));
-      } catch (const Error&) {
-        // The "running" manifest stays for `spikeq recover`; report the first error.
-      }
-    };
-    bool files_built = true;
-    try {
-      if (net.spec().simulation.mode == SimMode::Stepped) {
-        SteppedDriver driver(net, k, sink, options_.stop);
-        stats = driver.run();
-      } else {
-        EventDriver driver(net, k, sink, options_.stop);
-        stats = driver.run();
-      }
-      try {
-        recorder.finish(options_.abandon_builds);
-      } catch (const Stopped&) {
-        files_built = false;  // the journals stay for `spikeq recover`
-      }
-    } catch (const std::bad_alloc&) {
-      fail("out of memory while simulating");
-      throw Error(info.error, Error::Kind::Runtime);
-    } catch (const Error& e) {
-      fail(e.what());
-      throw;
-    }
-    info.files = recorder.files();
-    info.wall_s = seconds_since(t0) + info.build_s;
-    info.finished_utc = utc_now_iso8601();
-    info.status = stats.interrupted || !files_built ? "interrupted" : "complete";
-    manifest = make_manifest(net, stats, info);
-    write_manifest(dir, manifest);
-    return info.status;
   }
 
   void aggregate(PointResult& point) {

@@ -494,7 +494,7 @@ double EventDriver::next_interval_ms(InputTrain& train) const {
   if (train.rate_per_ms <= 0.0) return kNever;
   const auto name = StreamCursor::name(net_.spec().seed, trial_, Purpose::InputTrain, train.projection,
                                        train.local_target);
-  return train.rng.exponential(name) / train.rate_per_ms;
+  return poisson::interval_ms(train.rate_per_ms, train.rng.exponential(name));
 }
 
 inline void EventDriver::pulse(NodeId n, double t, double w_mv, const PopulationModel& pm, double scale) {
@@ -506,8 +506,7 @@ inline void EventDriver::pulse(NodeId n, double t, double w_mv, const Population
   } else {
     propagate(n, t);
     if (t < mem.t_last_ms) return;  // a hidden crossing made the node refractory
-    mem.v_mv += w_mv;
-    if (mem.v_mv >= pm.v_th_mv) return spike(n, t);
+    if (lif::apply_pulse(mem.v_mv, w_mv, pm.v_th_mv)) return spike(n, t);
   }
   if (pm.drift_crosses) {
     const double v = pm.scaled ? pm.m_mv + mem.v_mv / scale : mem.v_mv;
@@ -559,7 +558,7 @@ void EventDriver::propagate_noisy(NodeId n, double t) {
     const double decay = full ? pm.check_decay : std::exp(-h * pm.inv_tau);
     const double sd = full ? pm.check_sd_mv : lif::ou_transition_sd(pm.sigma_mv, decay);
     const double x0 = mem.v_mv;
-    const double x1 = lif::relax(x0, pm.m_mv, decay) + sd * rng.normal();
+    const double x1 = lif::ou_step_pre(x0, pm.m_mv, decay, sd, rng.normal());
     const double p_cross = lif::bridge_crossing_probability_pre(
         x0, x1, pm.v_th_mv, full ? pm.check_sigma2_sinh : pm.sigma_mv * pm.sigma_mv * std::sinh(h * pm.inv_tau));
     // Below 2^-53 a uniform draw could not tell p from 0: skip it (and its cost).
@@ -599,9 +598,8 @@ void EventDriver::spike(NodeId n, double t) {
   }
   if (!pm.lif) return;
   Membrane& mem = membrane_[n];
-  // Refractory from t on; with t_ref = 0 still at t itself, so that a node fires
-  // at most once at one instant.
-  mem.t_last_ms = std::max(t + pm.t_ref_ms, std::nextafter(t, kNever));
+  // Refractory from t on (with t_ref = 0 still at t itself).
+  mem.t_last_ms = lif::refractory_end_ms(t, pm.t_ref_ms);
   mem.v_mv = pm.scaled ? (pm.v_reset_mv - pm.m_mv) * scale_at(pm, mem.t_last_ms) : pm.v_reset_mv;
   if (pm.drift_crosses) {
     crossing_ms_[n] = mem.t_last_ms + lif::time_to_threshold_ms(pm.v_reset_mv, pm.m_mv, pm.v_th_mv, pm.tau_m_ms);

@@ -42,7 +42,7 @@ const nlohmann::json& quantity(const nlohmann::json& comparison, const std::stri
   return comparison;
 }
 
-// "wrote DIR/NAME.png (N axes)" lines -> NAME -> N.
+// "wrote DIR/NAME.png (N axes)" lines (on stderr) -> NAME -> N.
 std::map<std::string, int> written(const std::string& out) {
   std::map<std::string, int> m;
   std::istringstream in(out);
@@ -169,7 +169,7 @@ TEST_CASE("plots: stats, compare and converge --plot write PNG and SVG figures w
   ProcessResult r = run_process({kCli, "stats", dir / "a", "--plot", dir / "plots_a"});
   INFO(r.stderr_text);
   REQUIRE(r.exit_code == 0);
-  auto w = written(r.stdout_text);
+  auto w = written(r.stderr_text);
   CHECK(w["raster"] == 2);  // raster + population rate
   CHECK(w["isi"] == 1);
   CHECK(w["counts"] == 1);
@@ -178,14 +178,14 @@ TEST_CASE("plots: stats, compare and converge --plot write PNG and SVG figures w
 
   r = run_process({kCli, "stats", dir / "fm", "--from", "100", "--plot", dir / "plots_fm"});
   REQUIRE(r.exit_code == 0);
-  w = written(r.stdout_text);
+  w = written(r.stderr_text);
   CHECK(w["membrane"] == 1);
   CHECK(w.count("isi") == 0);  // no spikes: no ISI figure
   check_png(dir / "plots_fm/membrane.png");
 
   r = run_process({kCli, "compare", dir / "a", dir / "b", "--plot", dir / "plots_ab"});
   REQUIRE(r.exit_code == 0);
-  w = written(r.stdout_text);
+  w = written(r.stderr_text);
   CHECK(w["raster_a"] == 2);
   CHECK(w["raster_b"] == 2);
   CHECK(w["isi"] == 1);
@@ -194,7 +194,7 @@ TEST_CASE("plots: stats, compare and converge --plot write PNG and SVG figures w
   r = run_process({kCli, "converge", example("ou_lif.pbtxt"), "--dt", "1,0.5,0.25", "--set", "neurons.size=200",
                    "--duration", "300", "--threads", "1", "--plot", dir / "plots_conv"});
   REQUIRE(r.exit_code == 0);
-  w = written(r.stdout_text);
+  w = written(r.stderr_text);
   CHECK(w["convergence"] == 2);  // one population: error log-log + rate vs dt
   check_png(dir / "plots_conv/convergence.png");
 }

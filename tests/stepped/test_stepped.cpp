@@ -58,7 +58,7 @@ NetworkSpec on_grid(NetworkSpec spec, double dt_ms, Integrator integrator = Inte
   return spec;
 }
 
-PopulationSpec lif(const std::string& name, std::uint64_t size, double m_mv, double t_ref_ms = 2) {
+PopulationSpec lif_pop(const std::string& name, std::uint64_t size, double m_mv, double t_ref_ms = 2) {
   PopulationSpec p = lif_population(name, size);
   p.lif.mu_mv = m_mv;
   p.lif.t_ref_ms = t_ref_ms;
@@ -90,7 +90,7 @@ TEST_CASE("stepped: a suprathreshold drift fires on the grid as the scalar rule 
   // the rules for one node: step, compare at grid points, R = round(2/0.1) = 20
   // clamped steps after each spike.
   for (Integrator integ : {Integrator::Exact, Integrator::EulerMaruyama}) {
-    const Result r = run_stepped(on_grid(network({lif("n", 1, 30)}, {}, 100), 0.1, integ));
+    const Result r = run_stepped(on_grid(network({lif_pop("n", 1, 30)}, {}, 100), 0.1, integ));
     const auto c = lif_stepped::coefficients(0.1, 20, 0);
     std::vector<double> expected;
     double v = 0;
@@ -122,7 +122,7 @@ TEST_CASE("stepped: delay 0 of a shared Poisson train acts in the same step; del
   for (const auto& [delay, first_arrival_step] : std::vector<std::pair<double, int>>{{0.0, 1}, {0.04, 1}, {0.05, 2},
                                                                                     {0.25, 4}, {1.5, 16}}) {
     auto src = poisson_population("src", 1, 10000);
-    auto n = lif("n", 1, 0);
+    auto n = lif_pop("n", 1, 0);
     n.lif.tau_m_ms = 1e12;
     n.lif.v_th_mv = 1e9;
     auto p = projection(0, 1, RuleKind::AllToAll, 1.0, delay);
@@ -149,7 +149,7 @@ TEST_CASE("stepped: refractory steps drop their pulses and clamp V at V_r") {
   // (R = 5). Pulses that arrive while refractory must be lost: if they were kept,
   // the first step after refractoriness would start far above V_r.
   auto src = poisson_population("src", 1, 10000);
-  auto n = lif("n", 1, 0, 0.5);
+  auto n = lif_pop("n", 1, 0, 0.5);
   auto p = projection(0, 1, RuleKind::AllToAll, 6.0, 0.1);
   p.independent_trains = false;
   NetworkSpec spec = on_grid(network({src, n}, {p}, 5), 0.1);
@@ -188,7 +188,7 @@ TEST_CASE("stepped: independent trains count every pulse of a multi-count step")
   // mean 10, so most steps carry several pulses. tau huge and w = 1 make V the
   // running count, so the final V of each node must equal its own count.
   auto src = poisson_population("src", 200, 500);
-  auto n = lif("n", 50, 0);
+  auto n = lif_pop("n", 50, 0);
   n.lif.tau_m_ms = 1e12;
   n.lif.v_th_mv = 1e9;
   NetworkSpec spec = on_grid(network({src, n}, {projection(0, 1, RuleKind::AllToAll, 1.0, 0.3)}, 20), 0.1);
@@ -207,7 +207,7 @@ TEST_CASE("stepped: independent trains count every pulse of a multi-count step")
 TEST_CASE("stepped: same seed and dt give identical spikes; another seed differs") {
   auto make = [](std::uint64_t seed) {
     auto src = poisson_population("ext", 100, 10);
-    auto e = lif("e", 200, 5);
+    auto e = lif_pop("e", 200, 5);
     e.lif.sigma_mv = 6;
     e.lif.v_init_high_mv = 20;
     auto rec = projection(1, 1, RuleKind::FixedIndegree, 0.3, 1.0);
@@ -240,7 +240,7 @@ TEST_CASE("stepped: same seed and dt give identical spikes; another seed differs
 }
 
 TEST_CASE("stepped: probes sample at the nearest grid point, with the grid time") {
-  auto n = lif("n", 3, 5);
+  auto n = lif_pop("n", 3, 5);
   n.lif.v_th_mv = 1e6;
   NetworkSpec spec = on_grid(network({n}, {}, 10), 0.5);
   spec.recording.voltage_probes.push_back(probe(0, 1.3, 0.2));  // 0.2, 1.5, 2.8, ... 9.3
@@ -261,7 +261,7 @@ TEST_CASE("stepped: probes sample at the nearest grid point, with the grid time"
 }
 
 TEST_CASE("stepped: the stop flag ends the run after the step it is seen in") {
-  auto n = lif("n", 10, 30);
+  auto n = lif_pop("n", 10, 30);
   std::atomic<bool> stop{true};
   const Result r = run_stepped(on_grid(network({n}, {}, 100), 0.1), &stop);
   CHECK(r.stats.interrupted);
@@ -272,7 +272,7 @@ TEST_CASE("stepped: the stop flag ends the run after the step it is seen in") {
 
 TEST_CASE("stepped: what the grid cannot represent is refused with one line naming it") {
   auto src = poisson_population("drive", 1, 20000);
-  auto n = lif("n", 1, 0);
+  auto n = lif_pop("n", 1, 0);
   // rate*dt = 2 for a source feeding independent trains.
   const std::string rate = refusal(on_grid(network({src, n}, {projection(0, 1, RuleKind::AllToAll, 0.1, 0)}), 0.1));
   CHECK(rate.find("population \"drive\"") != std::string::npos);
@@ -287,10 +287,10 @@ TEST_CASE("stepped: what the grid cannot represent is refused with one line nami
   auto rec = projection(0, 0, RuleKind::FixedIndegree, 0.1, 0.05);
   rec.name = "ee";
   rec.indegree = 1;
-  const std::string delay = refusal(on_grid(network({lif("e", 5, 0)}, {rec}), 0.1));
+  const std::string delay = refusal(on_grid(network({lif_pop("e", 5, 0)}, {rec}), 0.1));
   CHECK(delay.find("projection \"ee\": delay_ms 0.05 is shorter than dt_ms 0.1") != std::string::npos);
   rec.delay_ms = 0.1;
-  CHECK(refusal(on_grid(network({lif("e", 5, 0)}, {rec}), 0.1)).empty());
+  CHECK(refusal(on_grid(network({lif_pop("e", 5, 0)}, {rec}), 0.1)).empty());
 
   CHECK(refusal(on_grid(network({n}, {}, 100), 0.3)).find("duration_ms 100 is not a whole number of steps") !=
         std::string::npos);

@@ -20,9 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/event/event_driver.h"
+#include "engine/batch/simulate.h"
 #include "engine/core/network.h"
-#include "engine/stepped/stepped_driver.h"
 #include "netdefs/error.h"
 #include "netdefs/loader.h"
 
@@ -78,14 +77,7 @@ int main(int argc, char** argv) {
     CountingSink sink;
     const bool stepped = spec.simulation.mode == spikeq::SimMode::Stepped;
     const double cpu0 = user_cpu_s();
-    spikeq::RunStats stats;
-    if (stepped) {
-      spikeq::SteppedDriver driver(net, 0, sink);
-      stats = driver.run();
-    } else {
-      spikeq::EventDriver driver(net, 0, sink);
-      stats = driver.run();
-    }
+    const spikeq::RunStats stats = spikeq::simulate(net, 0, sink);
     const auto t2 = clock::now();
     const double sim_cpu_s = user_cpu_s() - cpu0;
     const double build_s = std::chrono::duration<double>(t1 - t0).count();

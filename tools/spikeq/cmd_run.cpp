@@ -10,17 +10,19 @@
 #include <new>
 #include <optional>
 
+#include <unistd.h>
+
 #include "commands.h"
 #include "flags.h"
-#include "engine/event/event_driver.h"
 #include "engine/io/manifest.h"
 #include "engine/core/memory_estimate.h"
 #include "engine/core/network.h"
 #include "engine/io/run_cleanup.h"
 #include "engine/io/run_directory.h"
 #include "engine/io/run_lock.h"
-#include "engine/stepped/stepped_driver.h"
+#include "engine/batch/single_run.h"
 #include "engine/core/stop_check.h"
+#include "engine/stepped/stepped_plan.h"
 #include "engine/theory/theory.h"
 #include "netdefs/error.h"
 #include "netdefs/format.h"
@@ -165,61 +167,30 @@ int run_one(const NetworkSpec& spec, const RunOptions& opt, const std::string& d
   const Network& net = *built;
   info.build_s = std::chrono::duration<double>(clock::now() - t0).count();
 
-  std::unique_ptr<RunRecorder> made;
+  // A progress line on a terminal (a long run otherwise shows nothing until it ends).
+  ProgressMeter meter({spec.duration_ms});
+  std::unique_ptr<ProgressDisplay> display;
+  if (!opt.quiet && ::isatty(STDERR_FILENO) == 1) display = std::make_unique<ProgressDisplay>(meter, stderr, true);
+  SingleRun how;
+  how.format = parse_output_format(opt.format);
+  how.stop = &g_stop;
+  how.abandon_build = &g_abandon;
+  how.progress = &meter;
+  how.building = &g_building;  // from then on a signal abandons the file build
+  meter.started(0);
+  SingleRunResult result;
   try {
-    made = std::make_unique<RunRecorder>(net, dir, parse_output_format(opt.format));  // 1 MiB buffers
-  } catch (const std::bad_alloc&) {
-    info.status = "failed";
-    info.error = "out of memory while opening the output files";
-    info.finished_utc = utc_now_iso8601();
-    record_failure(dir, make_manifest(net, RunStats{}, info));
-    throw Error(info.error + kOutOfMemoryHint, Error::Kind::Runtime);
-  }
-  RunRecorder& recorder = *made;
-  info.files = recorder.files();
-  write_manifest(dir, make_manifest(net, RunStats{}, info));
-  RunStats stats;
-  // A failure: the files are built from what was recorded, the manifest says why.
-  const auto fail = [&](const std::string& error) {
-    if (const auto saved = recorder.finish_after_failure()) {
-      // The driver's counts are lost with it; say what the files hold.
-      stats.spikes_per_population = saved->spikes;
-      stats.simulated_ms = saved->last_ms;
-      stats.population_simulated = spec.recording.spikes_from;
-    }
-    info.status = "failed";
-    info.error = error;
-    info.finished_utc = utc_now_iso8601();
-    info.files = recorder.files();
-    record_failure(dir, make_manifest(net, stats, info));
-  };
-  bool files_built = true;
-  try {
-    if (spec.simulation.mode == SimMode::Stepped) {
-      SteppedDriver driver(net, trial, recorder, &g_stop);
-      stats = driver.run();
-    } else {
-      EventDriver driver(net, trial, recorder, &g_stop);
-      stats = driver.run();
-    }
-    g_building.store(true);  // from now on a signal abandons the build
-    try {
-      recorder.finish(&g_abandon);
-    } catch (const Stopped&) {
-      files_built = false;  // the journals stay, whole
-    }
-  } catch (const std::bad_alloc&) {
-    fail("out of memory while simulating");
-    throw Error(info.error + kOutOfMemoryHint, Error::Kind::Runtime);
+    result = record_run(net, dir, how, info);
   } catch (const Error& e) {
-    fail(e.what());
+    display.reset();
+    if (e.kind() == Error::Kind::Runtime && info.error.rfind("out of memory", 0) == 0)
+      throw Error(info.error + kOutOfMemoryHint, Error::Kind::Runtime);
     throw;
   }
-  info.files = recorder.files();
-  info.wall_s = std::chrono::duration<double>(clock::now() - t0).count();
-  info.finished_utc = utc_now_iso8601();
-  info.status = stats.interrupted || !files_built ? "interrupted" : "complete";
-  write_manifest(dir, make_manifest(net, stats, info));
+  meter.finished(0, result.stats.simulated_ms, result.stats.events());
+  display.reset();  // its last line before the summary
+  const RunStats& stats = result.stats;
+  const bool files_built = result.files_built;
   if (!opt.quiet) print_summary(net, stats, info, dir);
   if (!files_built) {
     std::fprintf(stderr, "spikeq: interrupted while building the files; the journals hold everything up to %g ms: "

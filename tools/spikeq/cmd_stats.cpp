@@ -29,13 +29,7 @@ struct StatsOptions {
   std::string plot_dir;
 };
 
-std::string pm(const analysis::Estimate& e, const char* unit = "") {
-  char buf[96];
-  if (!std::isfinite(e.value)) return "-";
-  if (std::isfinite(e.se)) std::snprintf(buf, sizeof buf, "%.4g ± %.2g%s", e.value, e.se, unit);
-  else std::snprintf(buf, sizeof buf, "%.4g%s", e.value, unit);
-  return buf;
-}
+std::string pm(const analysis::Estimate& e, const char* unit = "") { return analysis::format_estimate(e, "%.4g", unit); }
 
 void print_summary(const analysis::RunSummary& s, const std::string& label) {
   std::string engine = s.mode;

@@ -24,13 +24,7 @@
 namespace spikeq::cli {
 namespace {
 
-std::string with_sem(const analysis::Estimate& e) {
-  char buf[64];
-  if (!std::isfinite(e.value)) return "-";
-  if (std::isfinite(e.se)) std::snprintf(buf, sizeof buf, "%.4g ± %.2g", e.value, e.se);
-  else std::snprintf(buf, sizeof buf, "%.4g", e.value);
-  return buf;
-}
+std::string with_sem(const analysis::Estimate& e) { return analysis::format_estimate(e); }
 
 // Right-aligned in `width` characters (not bytes: "±" is two).
 std::string pad(const std::string& text, std::size_t width) {
