@@ -45,6 +45,10 @@ struct ProjectionSpec {
 };
 
 enum class SimMode { Event, Stepped };
+// The word manifests and JSON use: "event" | "stepped"; parse_mode reads it back
+// (anything else reads as the event engine, the default).
+inline const char* mode_name(SimMode m) { return m == SimMode::Stepped ? "stepped" : "event"; }
+inline SimMode parse_mode(const std::string& word) { return word == "stepped" ? SimMode::Stepped : SimMode::Event; }
 enum class Integrator { EulerMaruyama, Exact };
 
 struct SimulationSpec {

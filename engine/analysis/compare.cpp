@@ -67,7 +67,8 @@ QuantityComparison ks_row(const std::vector<double>& a, const std::vector<double
 }
 
 std::string header_of(const std::string& label, const RunSummary& s) {
-  std::string engine = s.mode == "stepped" ? strprintf("stepped dt %g ms %s", s.dt_ms, s.integrator.c_str()) : s.mode;
+  std::string engine = s.mode == SimMode::Stepped ? strprintf("stepped dt %g ms %s", s.dt_ms, s.integrator.c_str())
+                                                  : std::string(mode_name(s.mode));
   return strprintf("%s (%s, %s, seed %llu, %zu trial%s)", label.c_str(), s.name.c_str(), engine.c_str(),
              static_cast<unsigned long long>(s.seed), s.trials, s.trials == 1 ? "" : "s");
 }

@@ -1,3 +1,4 @@
+#include "engine/core/run_status.h"
 #include "engine/analysis/recorded_run.h"
 
 #include <algorithm>
@@ -52,7 +53,7 @@ RecordedRun load_run(const std::string& dir) {
   run.dir = dir;
   try {
     run.name = get_or<std::string>(m, "name", "");
-    run.mode = get_or<std::string>(m, "mode", "event");
+    run.mode = parse_mode(get_or<std::string>(m, "mode", "event"));
     run.dt_ms = get_or<double>(m, "dt_ms", 0.0);
     run.integrator = get_or<std::string>(m, "integrator", "");
     run.seed = get_or<std::uint64_t>(m, "seed", 0);
@@ -111,7 +112,7 @@ RecordedRun load_run(const std::string& dir) {
 RecordingSink::RecordingSink(const Network& network, std::uint64_t trial) : net_(network) {
   const NetworkSpec& spec = network.spec();
   run_.name = spec.name;
-  run_.mode = spec.simulation.mode == SimMode::Event ? "event" : "stepped";
+  run_.mode = spec.simulation.mode;
   if (spec.simulation.mode == SimMode::Stepped) {
     run_.dt_ms = spec.simulation.dt_ms;
     run_.integrator = spec.simulation.integrator == Integrator::Exact ? "exact" : "euler_maruyama";
@@ -152,7 +153,7 @@ void RecordingSink::samples(std::span<const VoltageSample> batch) {
 
 RecordedRun RecordingSink::finish(double simulated_ms, bool complete) {
   run_.simulated_ms = simulated_ms;
-  run_.status = complete ? "complete" : "interrupted";
+  run_.status = status_name(complete ? RunStatus::Complete : RunStatus::Interrupted);
   return std::move(run_);
 }
 

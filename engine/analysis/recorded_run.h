@@ -42,7 +42,7 @@ struct PopulationVoltages {
 struct RecordedRun {
   std::string dir;     // where it was loaded from (empty: in memory)
   std::string name;    // the netdef's name
-  std::string mode;    // "event" | "stepped"
+  SimMode mode = SimMode::Event;
   double dt_ms = 0;    // stepped runs
   std::string integrator;
   std::uint64_t seed = 0;

@@ -322,10 +322,10 @@ nlohmann::json population_json(const PopulationSummary& p) {
 nlohmann::json summary_json(const RunSummary& s) {
   nlohmann::json pops = nlohmann::json::array();
   for (const PopulationSummary& p : s.populations) pops.push_back(population_json(p));
-  nlohmann::json j = {{"name", s.name},   {"mode", s.mode},       {"seed", s.seed},
+  nlohmann::json j = {{"name", s.name},   {"mode", mode_name(s.mode)},       {"seed", s.seed},
                       {"from_ms", s.from_ms}, {"to_ms", s.to_ms}, {"trials", s.trials},
                       {"sync_bin_ms", s.sync_bin_ms}, {"populations", pops}};
-  if (s.mode == "stepped") {
+  if (s.mode == SimMode::Stepped) {
     j["dt_ms"] = s.dt_ms;
     j["integrator"] = s.integrator;
   }

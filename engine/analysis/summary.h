@@ -76,7 +76,7 @@ struct PopulationSummary {
 
 struct RunSummary {
   std::string name;
-  std::string mode;  // "event" | "stepped"
+  SimMode mode = SimMode::Event;
   double dt_ms = 0;
   std::string integrator;
   std::uint64_t seed = 0;

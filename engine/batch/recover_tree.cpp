@@ -122,7 +122,8 @@ PointState read_point(const std::string& dir, const std::optional<nlohmann::json
     const auto it = point.manifests.find(k);
     if (it == point.manifests.end()) continue;  // never started (or killed before its manifest)
     const nlohmann::json& m = it->second;
-    t.status = field<std::string>(m, "status", "failed");
+    // A word that is not a status reads as a failure: never as a run that completed.
+    t.status = parse_status(field<std::string>(m, "status", "failed")).value_or(RunStatus::Failed);
     t.error = field<std::string>(m, "error", "");
     t.wall_s = field<double>(m, "wall_s", 0.0);
     t.stats.simulated_ms = field<double>(m, "simulated_ms", 0.0);
@@ -131,7 +132,7 @@ PointState read_point(const std::string& dir, const std::optional<nlohmann::json
       t.stats.external_pulses = field<std::uint64_t>(m["events"], "external_pulses", 0);
       t.stats.queue_entries = field<std::uint64_t>(m["events"], "queue_entries", 0);
     }
-    if (t.status == "running") continue;  // could not be recovered: no summary
+    if (t.status == RunStatus::Running) continue;  // could not be recovered: no summary
     try {
       t.summary = analysis::summarize(analysis::load_run(t.dir), analysis::SummaryOptions{});
     } catch (const Error&) {
@@ -140,7 +141,7 @@ PointState read_point(const std::string& dir, const std::optional<nlohmann::json
   }
   std::vector<analysis::RunSummary> complete;
   for (const TrialResult& t : point.result.trials)
-    if (t.status == "complete" && t.summary) complete.push_back(*t.summary);
+    if (t.status == RunStatus::Complete && t.summary) complete.push_back(*t.summary);
   if (!complete.empty()) {
     try {
       point.result.aggregate = analysis::aggregate(complete);
@@ -199,7 +200,7 @@ void rebuild_trials_index(const std::string& root, const PointState& point, cons
   const std::string path = point.dir + "/trials.json";
   const std::optional<nlohmann::json> old = read_json(path);
   std::vector<std::string> statuses;
-  for (const TrialResult& t : point.result.trials) statuses.push_back(t.status);
+  for (const TrialResult& t : point.result.trials) statuses.push_back(status_name(t.status));
   if (old && same_statuses(*old, "trial_runs", "status", statuses)) return;
   if (point.manifests.empty()) return;  // nothing ran here: nothing to index
   BatchPoint bp;
@@ -319,8 +320,8 @@ void rebuild_sweep_indexes(const std::string& root, std::vector<PointState>& poi
   // Stale: missing, or statuses that differ from the trials'.
   std::vector<std::string> statuses;
   for (std::size_t p = 0; p < def->values.size(); ++p) {
-    if (p < points.size()) statuses.push_back(points[p].result.status());
-    else statuses.push_back(not_started_point(options.trials).status());
+    if (p < points.size()) statuses.push_back(status_name(points[p].result.status()));
+    else statuses.push_back(status_name(not_started_point(options.trials).status()));
   }
   if (old && exists(root + "/sweep.tsv") && same_statuses(*old, "points", "status", statuses)) return;
 

@@ -33,14 +33,14 @@ SingleRunResult record_run(const Network& net, const std::string& dir, const Sin
   try {
     made = std::make_unique<RunRecorder>(net, dir, how.format);  // 1 MiB buffers
   } catch (const std::bad_alloc&) {
-    info.status = "failed";
+    info.status = RunStatus::Failed;
     info.error = "out of memory while opening the output files";
     info.finished_utc = utc_now_iso8601();
     record_failure(dir, make_manifest(net, RunStats{}, info));
     throw Error(info.error, Error::Kind::Runtime);
   }
   RunRecorder& recorder = *made;
-  info.status = "running";
+  info.status = RunStatus::Running;
   info.files = recorder.files();
   write_manifest(dir, make_manifest(net, RunStats{}, info));
 
@@ -52,7 +52,7 @@ SingleRunResult record_run(const Network& net, const std::string& dir, const Sin
       result.stats.simulated_ms = saved->last_ms;
       result.stats.population_simulated = net.spec().recording.spikes_from;
     }
-    info.status = "failed";
+    info.status = RunStatus::Failed;
     info.error = error;
     info.finished_utc = utc_now_iso8601();
     info.files = recorder.files();
@@ -78,7 +78,7 @@ SingleRunResult record_run(const Network& net, const std::string& dir, const Sin
   info.files = recorder.files();
   info.wall_s = wall_s();
   info.finished_utc = utc_now_iso8601();
-  info.status = result.stats.interrupted || !result.files_built ? "interrupted" : "complete";
+  info.status = result.stats.interrupted || !result.files_built ? RunStatus::Interrupted : RunStatus::Complete;
   result.manifest = make_manifest(net, result.stats, info);
   write_manifest(dir, result.manifest);
   return result;

@@ -94,7 +94,7 @@ std::string sweep_tsv(const std::vector<SweepSpec>& sweeps, const std::vector<Ba
       }
       if (probed(spec, i)) cell(s ? s->chi.value : 0);
     }
-    out += "\t" + result.points[p].status() + "\n";
+    out += std::string("\t") + status_name(result.points[p].status()) + "\n";
   }
   return out;
 }
@@ -114,21 +114,21 @@ nlohmann::json sweep_json(const std::vector<SweepSpec>& sweeps, const std::vecto
   j["threads"] = result.threads;
   j["networks_built"] = result.networks_built;
   j["wall_s"] = result.wall_s;
-  std::string status = "complete";
+  RunStatus status = RunStatus::Complete;
   nlohmann::json pts = nlohmann::json::array();
   for (std::size_t p = 0; p < points.size(); ++p) {
     nlohmann::json values = nlohmann::json::object();
     for (std::size_t i = 0; i < sweeps.size(); ++i) values[sweeps[i].name] = points[p].values[i];
-    const std::string st = result.points[p].status();
-    if (st == "failed") status = "failed";
-    else if (st != "complete" && status == "complete") status = "interrupted";
+    const RunStatus st = result.points[p].status();
+    if (st == RunStatus::Failed) status = RunStatus::Failed;
+    else if (st != RunStatus::Complete && status == RunStatus::Complete) status = RunStatus::Interrupted;
     pts.push_back({{"point", p},
                    {"dir", std::filesystem::path(points[p].dir).filename().string()},
                    {"values", values},
-                   {"status", st},
+                   {"status", status_name(st)},
                    {"trials_complete", result.points[p].complete()}});
   }
-  j["status"] = status;
+  j["status"] = status_name(status);
   j["points"] = pts;
   j["files"] = {"sweep.tsv", "sweep.json"};
   return j;

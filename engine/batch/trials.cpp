@@ -109,7 +109,7 @@ class Batch {
   }
 
   void fail(TrialResult& out, const std::string& message, bool runtime) {
-    out.status = "failed";
+    out.status = RunStatus::Failed;
     out.error = message;
     out.runtime_error = runtime;
     if (options_.stop) options_.stop->store(true);  // the others stop at their next epoch
@@ -176,7 +176,7 @@ class Batch {
   void aggregate(PointResult& point) {
     std::vector<analysis::RunSummary> complete;
     for (const TrialResult& t : point.trials)
-      if (t.status == "complete" && t.summary) complete.push_back(*t.summary);
+      if (t.status == RunStatus::Complete && t.summary) complete.push_back(*t.summary);
     if (complete.empty()) return;
     try {
       point.aggregate = analysis::aggregate(complete);
@@ -202,24 +202,24 @@ std::string numbered(const char* prefix, std::uint64_t n) {
 
 std::size_t PointResult::complete() const {
   std::size_t n = 0;
-  for (const TrialResult& t : trials) n += t.status == "complete";
+  for (const TrialResult& t : trials) n += t.status == RunStatus::Complete;
   return n;
 }
 
-std::string PointResult::status() const {
+RunStatus PointResult::status() const {
   bool all_complete = true, any_started = false;
   for (const TrialResult& t : trials) {
-    if (t.status == "failed") return "failed";
-    all_complete &= t.status == "complete";
-    any_started |= t.status != "not_started";
+    if (t.status == RunStatus::Failed) return RunStatus::Failed;
+    all_complete &= t.status == RunStatus::Complete;
+    any_started |= t.status != RunStatus::NotStarted;
   }
-  return all_complete ? "complete" : any_started ? "interrupted" : "not_started";
+  return all_complete ? RunStatus::Complete : any_started ? RunStatus::Interrupted : RunStatus::NotStarted;
 }
 
 const TrialResult* BatchResult::first_failure() const {
   for (const PointResult& p : points)
     for (const TrialResult& t : p.trials)
-      if (t.status == "failed") return &t;
+      if (t.status == RunStatus::Failed) return &t;
   return nullptr;
 }
 
@@ -243,14 +243,14 @@ nlohmann::json trials_json(const BatchPoint& point, const PointResult& result, c
   j["connectivity"] = options.redraw_connectivity ? "redrawn" : "frozen";
   j["threads"] = batch.threads;
   j["networks_built"] = batch.networks_built;  // over the whole batch
-  j["status"] = result.status();
+  j["status"] = status_name(result.status());
   j["trials_complete"] = result.complete();
   nlohmann::json list = nlohmann::json::array();
   for (const TrialResult& t : result.trials) {
     nlohmann::json e = {{"trial", t.trial},
                         {"dir", std::filesystem::path(t.dir).filename().string()},
-                        {"status", t.status}};
-    if (t.status != "not_started") {
+                        {"status", status_name(t.status)}};
+    if (t.status != RunStatus::NotStarted) {
       e["simulated_ms"] = t.stats.simulated_ms;
       e["wall_s"] = t.wall_s;
       e["events"] = t.stats.events();

@@ -72,7 +72,7 @@ struct BatchOptions {
 struct TrialResult {
   std::uint64_t trial = 0;
   std::string dir;
-  std::string status = "not_started";  // | "complete" | "interrupted" | "failed"
+  RunStatus status = RunStatus::NotStarted;
   std::string error;
   bool runtime_error = false;  // the error is a run-time failure (exit 1), not bad input
   RunStats stats;
@@ -86,7 +86,7 @@ struct PointResult {
   std::size_t complete() const;
   // "complete" only if every trial is; "failed" if one is; "not_started" if none
   // started; else "interrupted".
-  std::string status() const;
+  RunStatus status() const;
 };
 
 struct BatchResult {

@@ -35,7 +35,7 @@ nlohmann::json make_manifest(const NetworkSpec& spec, std::uint64_t connectivity
   m["netdef_resolved"] = spec.resolved_text;
   m["name"] = spec.name;
   m["seed"] = spec.seed;
-  m["mode"] = spec.simulation.mode == SimMode::Event ? "event" : "stepped";
+  m["mode"] = mode_name(spec.simulation.mode);
   if (spec.simulation.mode == SimMode::Stepped) {
     m["dt_ms"] = spec.simulation.dt_ms;
     m["integrator"] = spec.simulation.integrator == Integrator::Exact ? "exact" : "euler_maruyama";
@@ -44,7 +44,7 @@ nlohmann::json make_manifest(const NetworkSpec& spec, std::uint64_t connectivity
   m["trial"] = info.trial;
   m["connectivity_trial"] = connectivity_trial;  // 0: the frozen network
   if (!info.format.empty()) m["format"] = info.format;
-  m["status"] = info.status;
+  m["status"] = status_name(info.status);
   if (!info.error.empty()) m["error"] = info.error;
   m["duration_ms"] = spec.duration_ms;
   m["simulated_ms"] = stats.simulated_ms;

@@ -6,15 +6,16 @@
 #include <string>
 
 #include "engine/core/run_stats.h"
+#include "engine/core/run_status.h"
 #include "engine/core/network.h"
 
 namespace spikeq::inline io {
 
 struct RunInfo {
   std::string netdef_path;
-  std::string status;  // "running" | "complete" | "interrupted" | "failed"
+  RunStatus status = RunStatus::Running;
   std::string format;  // spike file format: "h5" | "tsv" | "both"
-  std::string error;   // for "failed"
+  std::string error;   // for Failed
   std::string started_utc, finished_utc;
   double wall_s = 0;
   double build_s = 0;

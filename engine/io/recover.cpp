@@ -1,5 +1,6 @@
 // One run directory made whole (engine/io/recover.h): journals, streamed TSV, or
 // files already built, and the manifest that says what was kept and dropped.
+#include "engine/core/run_status.h"
 #include "engine/io/recover.h"
 
 #include <algorithm>
@@ -200,8 +201,9 @@ RecoverReport recover_run_directory(const std::string& dir, const RecoverOptions
   const OutputFormat format = parse_output_format(text_field(manifest, "format", "tsv"));
   const RunLayout layout = RunLayout::from_manifest(manifest, dir + "/manifest.json");
   const bool journals = exists(dir + "/" + JournalSink::kSpikes) || exists(dir + "/" + JournalSink::kVoltages);
-  const bool running = report.status_before == "running";
-  const bool unfinished = running || report.status_before == "failed";
+  const std::optional<RunStatus> before = parse_status(report.status_before);
+  const bool running = before == RunStatus::Running;
+  const bool unfinished = running || before == RunStatus::Failed;
   const bool h5 = format != OutputFormat::Tsv, tsv = format != OutputFormat::H5;
   std::vector<std::uint64_t> spikes;
   double simulated_ms = number_field(manifest, "simulated_ms", 0.0);
@@ -225,7 +227,7 @@ RecoverReport recover_run_directory(const std::string& dir, const RecoverOptions
     recover_tsv(dir, layout, options, report, spikes, simulated_ms);
     report.changed = true;
   }
-  report.status = running ? "interrupted" : report.status_before;
+  report.status = running ? status_name(RunStatus::Interrupted) : report.status_before;
   if (report.changed) {
     double lost_ms = 0;  // spikes lost inside the run: the rates are over the rest
     for (const RecoverGap& g : report.gaps)

@@ -59,7 +59,7 @@ struct RecoverGap {
 
 struct RecoverReport {
   std::string dir;
-  std::string status_before, status;
+  std::string status_before, status;  // as the manifest words them (engine/core/run_status.h)
   bool changed = false;         // anything rebuilt or rewritten
   double simulated_ms = 0;      // as the manifest now says
   std::uint64_t spikes = 0;     // recorded spikes in the files

@@ -1,3 +1,4 @@
+#include "engine/core/run_status.h"
 #include "engine/io/run_directory.h"
 
 #include <algorithm>
@@ -197,7 +198,7 @@ nlohmann::json read_run_manifest(const std::string& dir) {
 std::vector<std::string> convert_run_directory(const std::string& dir, OutputFormat to) {
   nlohmann::json manifest = read_run_manifest(dir);
   const std::string status = manifest.contains("status") && manifest["status"].is_string() ? manifest["status"].get<std::string>() : "";
-  if (status == "running" || exists(dir + "/" + JournalSink::kSpikes))
+  if (parse_status(status) == RunStatus::Running || exists(dir + "/" + JournalSink::kSpikes))
     throw Error(dir + ": the run did not finish (status " + status + "); run `spikeq recover " + dir + "` first");
   const RunLayout layout = RunLayout::from_manifest(manifest, dir + "/manifest.json");
   std::vector<std::string> written;

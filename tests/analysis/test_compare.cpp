@@ -20,7 +20,7 @@ namespace {
 RecordedRun regular(std::uint64_t n, double period_ms, double duration_ms) {
   RecordedRun run;
   run.name = "regular";
-  run.mode = "event";
+  run.mode = SimMode::Event;
   run.duration_ms = run.simulated_ms = duration_ms;
   PopulationSpikes p;
   p.name = "p";

@@ -23,7 +23,7 @@ namespace {
 RecordedRun synthetic() {
   RecordedRun run;
   run.name = "synthetic";
-  run.mode = "event";
+  run.mode = SimMode::Event;
   run.duration_ms = run.simulated_ms = 1000;
   PopulationSpikes p;
   p.name = "p";
@@ -165,7 +165,7 @@ populations { name: "b" size: 10 poisson { rate_hz: 5 } }
     "populations": [{"name": "x", "size": 2, "model": "lif", "recorded": true, "spikes": 2}]})";
   std::ofstream(dir / "spikes.tsv") << "population\tnode_id\ttime_ms\nx\t1\t12.5\nx\t0\t80\n";
   const RecordedRun loaded = load_run(dir.path());
-  CHECK(loaded.mode == "stepped");
+  CHECK(loaded.mode == SimMode::Stepped);
   CHECK(loaded.dt_ms == 0.1);
   CHECK(loaded.seed == 9);
   REQUIRE(loaded.populations.size() == 1);

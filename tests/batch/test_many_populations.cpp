@@ -208,7 +208,7 @@ TEST_CASE("compare refuses two runs with no population in common, naming both", 
   auto run_with = [](const std::string& name, bool recorded) {
     analysis::RecordedRun run;
     run.name = "r";
-    run.mode = "event";
+    run.mode = SimMode::Event;
     run.duration_ms = run.simulated_ms = 100;
     analysis::PopulationSpikes p;
     p.name = name;
@@ -238,7 +238,7 @@ TEST_CASE("compare refuses two runs with no population in common, naming both", 
 TEST_CASE("compare of runs with 40,000 populations each is n log n", "[analysis][scale]") {
   analysis::RecordedRun run;
   run.name = "r";
-  run.mode = "event";
+  run.mode = SimMode::Event;
   run.duration_ms = run.simulated_ms = 100;
   for (std::size_t i = 0; i < 40000; ++i) {
     analysis::PopulationSpikes p;

@@ -150,8 +150,8 @@ TEST_CASE("trials: a stop before the start leaves every task not started", "[tri
   const BatchResult r = run_trials(small_ei(), tmp.path(), 3, 2, false, &stop);
   CHECK(r.interrupted);
   CHECK(r.networks_built == 0);
-  for (const TrialResult& t : r.points[0].trials) CHECK(t.status == "not_started");
-  CHECK(r.points[0].status() == "not_started");
+  for (const TrialResult& t : r.points[0].trials) CHECK(t.status == RunStatus::NotStarted);
+  CHECK(r.points[0].status() == RunStatus::NotStarted);
 }
 
 TEST_CASE("sweeps: ranges include both ends; points are the product, first sweep slowest", "[sweep]") {

@@ -89,7 +89,7 @@ void print_summary(const Network& net, const RunStats& stats, const RunInfo& inf
   if (spec.simulation.mode == SimMode::Stepped)
     std::snprintf(engine, sizeof engine, "stepped, dt %g ms, %s", spec.simulation.dt_ms,
                   spec.simulation.integrator == Integrator::Exact ? "exact" : "Euler-Maruyama");
-  std::printf("%s: %s, %g ms simulated (%s, seed %llu)\n", spec.name.c_str(), info.status.c_str(),
+  std::printf("%s: %s, %g ms simulated (%s, seed %llu)\n", spec.name.c_str(), status_name(info.status),
               stats.simulated_ms, engine, static_cast<unsigned long long>(spec.seed));
   std::printf("  %-12s %8s %12s %12s %12s  %s\n", "population", "nodes", "spikes", "rate (Hz)", "theory (Hz)", "formula");
   const double seconds = stats.simulated_ms * 1e-3;
@@ -137,14 +137,14 @@ int run_one(const NetworkSpec& spec, const RunOptions& opt, const std::string& d
   info.started_utc = utc_now_iso8601();
   info.format = opt.format;
   info.trial = trial;
-  info.status = "running";  // what `spikeq recover` finds if the process is killed
+  info.status = RunStatus::Running;  // what `spikeq recover` finds if the process is killed
   write_manifest(dir, make_manifest(spec, connectivity_trial, RunStats{}, info));
   const auto t0 = clock::now();
   std::unique_ptr<const Network> built;
   try {
     built = std::make_unique<const Network>(spec, connectivity_trial, &g_stop);
   } catch (const Stopped&) {
-    info.status = "interrupted";
+    info.status = RunStatus::Interrupted;
     info.wall_s = info.build_s = std::chrono::duration<double>(clock::now() - t0).count();
     info.finished_utc = utc_now_iso8601();
     write_manifest(dir, make_manifest(spec, connectivity_trial, RunStats{}, info));
@@ -152,13 +152,13 @@ int run_one(const NetworkSpec& spec, const RunOptions& opt, const std::string& d
                  dir.c_str());
     return exit_code_for_signal();
   } catch (const std::bad_alloc&) {
-    info.status = "failed";
+    info.status = RunStatus::Failed;
     info.error = "out of memory while building the network";
     info.finished_utc = utc_now_iso8601();
     record_failure(dir, make_manifest(spec, connectivity_trial, RunStats{}, info));
     throw Error(info.error + kOutOfMemoryHint, Error::Kind::Runtime);
   } catch (const Error& e) {
-    info.status = "failed";
+    info.status = RunStatus::Failed;
     info.error = e.what();
     info.finished_utc = utc_now_iso8601();
     record_failure(dir, make_manifest(spec, connectivity_trial, RunStats{}, info));

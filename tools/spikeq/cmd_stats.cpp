@@ -32,8 +32,8 @@ struct StatsOptions {
 std::string pm(const analysis::Estimate& e, const char* unit = "") { return analysis::format_estimate(e, "%.4g", unit); }
 
 void print_summary(const analysis::RunSummary& s, const std::string& label) {
-  std::string engine = s.mode;
-  if (s.mode == "stepped") {
+  std::string engine = mode_name(s.mode);
+  if (s.mode == SimMode::Stepped) {
     char buf[96];
     std::snprintf(buf, sizeof buf, "stepped dt %g ms %s", s.dt_ms, s.integrator.c_str());
     engine = buf;
@@ -60,7 +60,7 @@ void print_summary(const analysis::RunSummary& s, const std::string& label) {
                   "synchrony", pm(p.synchrony).c_str(), s.sync_bin_ms);
       std::printf("  %-12s %s of the spikes share their exact time with another spike%s\n", "coincident",
                   pm(p.coincident_fraction).c_str(),
-                  s.mode == "stepped" ? " (on a time grid every spike shares its step)"
+                  s.mode == SimMode::Stepped ? " (on a time grid every spike shares its step)"
                                       : " (~1: lock-step volleys)");
     } else {
       std::printf(": spikes not recorded\n");

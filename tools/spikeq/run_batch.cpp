@@ -78,7 +78,7 @@ void print_sweep(const std::vector<SweepSpec>& sweeps, const std::vector<BatchPo
         line += " | " + s.name + " " + with_sem(s.rate_hz) + " Hz, sync " + with_sem(s.synchrony);
       }
     } else {
-      line += " | " + r.status();
+      line += std::string(" | ") + status_name(r.status());
     }
     std::printf("%s\n", line.c_str());
   }
