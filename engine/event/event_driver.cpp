@@ -307,6 +307,12 @@ void EventDriver::emit_source_spikes(double t_end) {
   }
 }
 
+// Fetches a target's membrane and first input train into cache ahead of use.
+inline void EventDriver::prefetch_target(NodeId n, bool has_trains) const {
+  __builtin_prefetch(&membrane_[n], 1);
+  if (has_trains) __builtin_prefetch(&trains_[train_begin_[n]], 1);
+}
+
 void EventDriver::deliver_single(const Delivery& d) {
   const std::uint64_t begin = net_.group_begin(d.source, d.group);
   const std::uint64_t end = net_.group_end(d.source, d.group);
@@ -318,11 +324,7 @@ void EventDriver::deliver_single(const Delivery& d) {
   const bool has_trains = !trains_.empty();
   ScaleCache cache;
   for (std::uint64_t e = begin; e < end; ++e) {
-    if (e + kPrefetchAhead < end) {
-      const NodeId ahead = targets[e + kPrefetchAhead];
-      __builtin_prefetch(&membrane_[ahead], 1);
-      if (has_trains) __builtin_prefetch(&trains_[train_begin_[ahead]], 1);
-    }
+    if (e + kPrefetchAhead < end) prefetch_target(targets[e + kPrefetchAhead], has_trains);
     const NodeId n = targets[e];
     receive(n, d.time_ms, weight_mv_[edges[e].projection], cache.at(*this, n, d.time_ms));
   }
@@ -398,11 +400,7 @@ void EventDriver::take_pulses(const Delivery& d, double t, ScaleCache& cache) {
   std::uint8_t* marks = instant_marks_.data();
   const bool has_trains = !trains_.empty();
   for (std::uint64_t e = begin; e < end; ++e) {
-    if (e + kPrefetchAhead < end) {
-      const NodeId ahead = targets[e + kPrefetchAhead];
-      __builtin_prefetch(&membrane_[ahead], 1);
-      if (has_trains) __builtin_prefetch(&trains_[train_begin_[ahead]], 1);
-    }
+    if (e + kPrefetchAhead < end) prefetch_target(targets[e + kPrefetchAhead], has_trains);
     const NodeId n = targets[e];
     const std::uint32_t projection = edges[e].projection;
     std::uint8_t mark = marks[n];

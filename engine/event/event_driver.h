@@ -112,6 +112,7 @@ class EventDriver {
 
   // Delivery of one instant's spikes (see "Simultaneous pulses" above).
   static constexpr std::uint64_t kPrefetchAhead = 8;  // targets fetched ahead in fan-out loops
+  void prefetch_target(NodeId n, bool has_trains) const;
   static constexpr std::uint8_t kUnmarked = 0, kSeen = 1, kSeveral = 2;  // instant_marks_
   struct ScaleCache;
   void deliver_single(const Delivery& d);
