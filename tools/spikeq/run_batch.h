@@ -9,6 +9,10 @@
 #include "engine/run_directory.h"
 #include "netdefs/spec.h"
 
+namespace spikeq {
+class ProgressMeter;
+}
+
 namespace spikeq::cli {
 
 struct BatchRunOptions {
@@ -22,6 +26,8 @@ struct BatchRunOptions {
   std::uint64_t memory_limit_bytes = 0;
   // Set by the signal handler to abandon the trials' file builds (engine/trials.h).
   const std::atomic<bool>* abandon_builds = nullptr;
+  // As RunOptions::watch_progress (run_command.h): sees the batch's meter.
+  std::function<void(const ProgressMeter*)> watch_progress;
 };
 
 // Runs spec.simulation.trials trials at each point of spec.sweeps (one point
