@@ -65,6 +65,7 @@ class GrowableArray {
     size_ += n;
     return at;
   }
+  void truncate(std::size_t n) { size_ = std::min(size_, n); }
   T* data() { return data_; }
   const T* data() const { return data_; }
   std::size_t size() const { return size_; }

@@ -149,12 +149,17 @@ class Batch {
     }
     task.sink = std::make_unique<MemorySink>(*net, limit_);
     ProgressSink sink(*task.sink, options_.progress, i);
-    if (spec.simulation.mode == SimMode::Stepped) {
-      SteppedDriver driver(*net, task.trial, sink, options_.stop);
-      task.stats = driver.run();
-    } else {
-      EventDriver driver(*net, task.trial, sink, options_.stop);
-      task.stats = driver.run();
+    try {
+      if (spec.simulation.mode == SimMode::Stepped) {
+        SteppedDriver driver(*net, task.trial, sink, options_.stop);
+        task.stats = driver.run();
+      } else {
+        EventDriver driver(*net, task.trial, sink, options_.stop);
+        task.stats = driver.run();
+      }
+    } catch (...) {
+      task.sink->finish();  // what was recorded stays readable; the failure is reported
+      throw;
     }
     task.sink->finish();
     task.status = info.status = task.stats.interrupted ? "interrupted" : "complete";

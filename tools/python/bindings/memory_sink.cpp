@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "engine/run_data.h"
-#include "netdefs/error.h"
 
 namespace spikeq::python {
 
@@ -49,13 +48,15 @@ void MemorySink::close_group(Probe& probe) {
   const std::size_t n = probe.columns.size(), c = probe.group_count;
   probe.group_count = 0;
   if (n == 0) return;
-  if (c % n != 0)
-    throw Error("voltage probe: " + std::to_string(c) + " samples at one time for " + std::to_string(n) + " nodes",
-                Error::Kind::Runtime);
   const std::size_t rows = c / n;
+  if (c % n != 0) {  // never from a driver (an instant samples every column); dropped rather than misread
+    probe.v_mv.truncate(probe.v_mv.size() - c);
+    return;
+  }
   if (rows > 1) {  // node-major (node i's r samples together) -> one row per sample
     double* v = probe.v_mv.data() + (probe.v_mv.size() - c);
-    const std::vector<double> by_node(v, v + c);
+    scratch_.assign(v, v + c);
+    const std::vector<double>& by_node = scratch_;
     for (std::size_t i = 0; i < n; ++i)
       for (std::size_t j = 0; j < rows; ++j) v[j * n + i] = by_node[i * rows + j];
   }

@@ -63,6 +63,7 @@ class MemorySink : public RunSink {
   MemoryLimit limit_;
   std::vector<Population> populations_;
   std::vector<Probe> probes_;
+  std::vector<double> scratch_;  // one instant's samples while they are reordered
 };
 
 }  // namespace spikeq::python

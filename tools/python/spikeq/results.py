@@ -22,6 +22,16 @@ from ._spikeq import NetdefError
 __all__ = ["Run", "Point", "Result", "load_run"]
 
 
+def _population(summary, name):
+    """One population's entry of a stats summary, by name."""
+    if "points" in summary:
+        raise ValueError("a sweep: take a point's stats (res.points[p].trials, or stats()['points'])")
+    for p in summary["populations"]:
+        if p["name"] == name:
+            return p
+    raise ValueError(f"no population {name!r} (populations: {', '.join(p['name'] for p in summary['populations'])})")
+
+
 @dataclass(eq=False)
 class Run(spikeq_run.Run):
     """One run: a trial at a sweep point (see the module's doc)."""
@@ -52,6 +62,10 @@ class Run(spikeq_run.Run):
         """`spikeq stats --json` of this run alone; see Result.stats."""
         from .analysis import stats
         return stats(self, from_ms=from_ms, to_ms=to_ms, windows_ms=windows_ms, sync_bin_ms=sync_bin_ms)
+
+    def population_stats(self, name, **options):
+        """stats(**options) of the population `name` alone: {"rate_hz": ..., "cv_isi": ...}."""
+        return _population(self.stats(**options), name)
 
     @property
     def plot(self):
@@ -182,6 +196,11 @@ class Result:
         return stats(self, from_ms=from_ms, to_ms=to_ms, windows_ms=windows_ms, sync_bin_ms=sync_bin_ms,
                      isi_density=isi_density)
 
+    def population_stats(self, name, **options):
+        """stats(**options) of the population `name` alone (mean ± SEM across trials):
+        `res.population_stats("neurons", from_ms=100)["rate_hz"]`."""
+        return _population(self.stats(**options), name)
+
     @property
     def plot(self):
         """Plots on matplotlib axes: raster, rate, isi, counts, membrane (of the first
@@ -204,6 +223,12 @@ def _load_one(path, point=0, values=None):
               source=base.source, gaps=base.gaps, point=point, values=dict(values or {}))
     run.trial = int(run.manifest.get("trial", 0))
     run.error = run.manifest.get("error", "")
+    if run.source == "journal" and run.manifest.get("status") == "running":
+        # A killed run: its manifest never got the time reached. As `spikeq recover`
+        # does, the record ends with its last spike or sample.
+        last = [t[-1] for t, _ in run.spikes.values() if t.size]
+        last += [p.times_ms[-1] for p in run.voltages.values() if p.times_ms.size]
+        run.manifest = dict(run.manifest, simulated_ms=float(max(last, default=0.0)))
     return run
 
 

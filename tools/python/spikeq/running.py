@@ -81,11 +81,15 @@ class _Progress:
         self.delay_s = delay_s
         self.bar = None
         self.last_line = 0.0
-        try:
+        try:  # a notebook widget when Jupyter's widgets are there, else text
+            import ipywidgets  # noqa: F401
             from tqdm.auto import tqdm
-            self.tqdm = tqdm
         except ImportError:
-            self.tqdm = None
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                tqdm = None
+        self.tqdm = tqdm
 
     def __call__(self, s):
         if s["elapsed_s"] < self.delay_s and self.bar is None and not s["final"]:
@@ -99,12 +103,14 @@ class _Progress:
                 self.bar = self.tqdm(total=round(total_s, 3), unit="s", desc="spikeq", leave=True,
                                      bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.3g}/{total:.3g} s simulated "
                                                 "[{elapsed}<{remaining}]{postfix}")
+                self.bar.start_t -= s["elapsed_s"]  # the run started before the bar showed
             self.bar.n = round(min(done_s, total_s), 3)
             if tasks:
                 self.bar.set_postfix_str(tasks, refresh=False)
-            self.bar.refresh()
             if s["final"]:
-                self.bar.close()
+                self.bar.close()  # draws the last state
+            else:
+                self.bar.refresh()
             return
         now = time.monotonic()
         if now - self.last_line < 1.0 and not s["final"]:
@@ -204,9 +210,10 @@ def run(net, *, mode=None, dt_ms=None, integrator=None, duration_ms=None, seed=N
             error.result = result
             raise error
     if interrupted:
-        reached = ", ".join(f"{r.simulated_ms:g}" for r in result.runs if r.status == "interrupted")
-        print(f"spikeq: interrupted at {reached or 0} ms; the result holds what was simulated "
-              f"(status \"interrupted\")", file=sys.stderr)
+        if out is None:  # (a run directory's run says it itself, as `spikeq run` does)
+            reached = ", ".join(f"{r.simulated_ms:g}" for r in result.runs if r.status == "interrupted")
+            print(f"spikeq: interrupted at {reached or 0} ms; the result holds what was simulated "
+                  f"(status \"interrupted\")", file=sys.stderr)
         if raise_on_interrupt:
             error = KeyboardInterrupt()
             error.result = result
