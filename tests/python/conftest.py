@@ -3,7 +3,6 @@ sets PYTHONPATH to the build's python/ and SPIKEQ_CLI to the spikeq binary)."""
 
 import json
 import os
-import resource
 import subprocess
 import sys
 
@@ -47,8 +46,14 @@ def python_child(code, *args, env=None, **kw):
                             text=True, env=full_env, **kw)
 
 
-def children_peak_rss_mb():
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+def finish(child, timeout=60):
+    """The child's (stdout, stderr); killed, and the test failed, if it outlives `timeout`."""
+    try:
+        return child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
+        raise AssertionError(f"the child did not end within {timeout} s") from None
 
 
 @pytest.fixture

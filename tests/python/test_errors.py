@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 import spikeq
-from conftest import SOURCE_DIR, cli_error, python_child
+from conftest import finish, SOURCE_DIR, cli_error, python_child
 
 SMALL_EI = os.path.join(SOURCE_DIR, "tests", "python", "small_ei.pbtxt")
 
@@ -144,11 +144,11 @@ def test_run_time_failures_are_run_errors(tmp):
                               env=dict(os.environ, **env))
     assert expected.returncode == 1
     child = python_child(FAULT, SMALL_EI, out, env=env)
-    stdout, stderr = child.communicate(timeout=60)
+    stdout, stderr = finish(child, 60)
     assert child.returncode == 0, stderr
     assert stdout.strip() == "RunError " + expected.stderr.strip()[len("spikeq: "):]
     assert spikeq.load_run(out).runs[0].status == "failed"  # the manifest says why
     child = python_child(FAULT, SMALL_EI, env=env)
-    stdout, stderr = child.communicate(timeout=60)
+    stdout, stderr = finish(child, 60)
     assert child.returncode == 0, stderr
     assert stdout.startswith("RunError out of memory while simulating"), stdout

@@ -13,7 +13,7 @@ import time
 import pytest
 
 import spikeq
-from conftest import SOURCE_DIR, python_child
+from conftest import finish, SOURCE_DIR, python_child
 
 SMALL_EI = os.path.join(SOURCE_DIR, "tests", "python", "small_ei.pbtxt")
 
@@ -69,7 +69,7 @@ def interrupt(mode, out, sig=signal.SIGINT):
         raise AssertionError(f"child did not start: {line!r} {child.stderr.read()}")
     sent = time.monotonic()
     child.send_signal(sig)
-    stdout, stderr = child.communicate(timeout=60)
+    stdout, stderr = finish(child, 60)
     return child.returncode, stdout, stderr, sent
 
 
@@ -98,7 +98,7 @@ def test_sigint_stops_within_a_second(tmp):
     # stderr line printed as run() returns.
     first = child.stderr.readline()
     elapsed = time.monotonic() - sent
-    child.communicate(timeout=60)
+    finish(child, 60)
     assert first.startswith("spikeq: interrupted at"), first
     assert elapsed < 1.0, elapsed
 

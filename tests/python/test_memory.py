@@ -9,9 +9,8 @@ by at most the arrays' bytes x 1.1 + 32 MiB. A copy into NumPy, or a vector
 that reallocates while growing, needs the arrays' bytes twice at once."""
 
 import json
-import os
 
-from conftest import python_child
+from conftest import finish, python_child
 
 TEN_MILLION = r"""
 import gc, json, os, resource, sys
@@ -65,7 +64,7 @@ print(json.dumps(out))
 
 def run_child(mode):
     child = python_child(TEN_MILLION, mode)
-    stdout, stderr = child.communicate(timeout=120)
+    stdout, stderr = finish(child, 120)
     assert child.returncode == 0, stderr
     r = json.loads(stdout)
     print(json.dumps(r, indent=1))  # the measured numbers, in the test's log
