@@ -131,6 +131,15 @@ def test_progress_callbacks_bars_and_lines(capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_progress_of_runs_into_directories(tmp):
+    for kw in ({}, {"trials": 2}):
+        seen = []
+        spikeq.run(SMALL_EI, duration_ms=300, out=os.path.join(tmp, str(len(kw))), progress=seen.append, **kw)
+        last = seen[-1]
+        assert last["final"] and last["tasks"] == last["done"] == kw.get("trials", 1)
+        assert last["simulated_ms"] == last["total_ms"] == 300 * kw.get("trials", 1)
+
+
 def test_runs_from_another_thread():
     out = {}
     thread = threading.Thread(target=lambda: out.update(res=spikeq.run(SMALL_EI, duration_ms=50, progress=False)))

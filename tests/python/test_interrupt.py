@@ -112,3 +112,30 @@ def test_sigterm_finishes_the_directory_then_ends_the_process(tmp):
     assert 100 < res.simulated_ms < 1e6
     for t, _ in res.spikes.values():
         assert t.size > 0 and t[-1] < res.simulated_ms
+
+
+TRIALS = r"""
+import json, sys
+import spikeq
+announced = False
+def progress(s):
+    global announced
+    if not announced and s["simulated_ms"] > 100:
+        announced = True
+        print("running", flush=True)
+res = spikeq.run(sys.argv[1], duration_ms=1e6, trials=3, threads=1, progress=progress)
+print(json.dumps({"status": res.status, "trials": [r.status for r in res.trials],
+                  "reached": res.trials[0].simulated_ms,
+                  "rate": res.population_stats("exc")["rate_hz"]}), flush=True)
+"""
+
+
+def test_sigint_during_trials_keeps_the_started_ones():
+    child = python_child(TRIALS, SMALL_EI)
+    assert child.stdout.readline().strip() == "running"
+    child.send_signal(signal.SIGINT)
+    stdout, stderr = finish(child, 60)
+    assert child.returncode == 0, stderr
+    r = json.loads(stdout)
+    assert r["status"] == "interrupted" and r["trials"] == ["interrupted", "not_started", "not_started"]
+    assert r["reached"] > 100 and r["rate"] > 0  # the statistics of what was simulated
