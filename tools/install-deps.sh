@@ -14,6 +14,8 @@ packages=(
   libhdf5-dev                            # SONATA spike reports
   libbenchmark-dev                       # tools/bench micro-benchmarks
   python3 python3-numpy python3-matplotlib python3-h5py   # readers and plots
+  pybind11-dev python3-pybind11          # the Python module (tools/python)
+  python3-pytest python3-tqdm            # its tests; its progress bar
 )
 
 missing=()

@@ -29,7 +29,7 @@ PopulationPrediction predict_poisson(const PopulationSpec& pop) {
   p.rate_formula = "given (netdef poisson.rate_hz)";
   p.cv_formula = "exponential ISIs: CV 1 (models/README.md §1, Q4)";
   p.isi_formula = "ISI ~ Exp(rate), P(ISI > t) = exp(-rate t) (models/README.md §1, Q4)";
-  p.fano_formula = "count in T ~ Poisson(rate T): Fano 1 for every window (models/README.md Q3, Q5, models/README.md §1)";
+  p.fano_formula = "count in T ~ Poisson(rate T): Fano 1 for every window (models/README.md §1, Q3 and Q5)";
   return p;
 }
 

@@ -17,6 +17,7 @@
 #include "engine/io/manifest.h"
 #include "engine/core/memory_estimate.h"
 #include "engine/core/network.h"
+#include "engine/batch/progress.h"
 #include "engine/io/run_cleanup.h"
 #include "engine/io/run_directory.h"
 #include "engine/io/run_lock.h"
@@ -30,6 +31,7 @@
 #include "netdefs/loader.h"
 #include "netdefs/sweep_points.h"
 #include "run_batch.h"
+#include "run_command.h"
 
 namespace spikeq::cli {
 namespace {
@@ -49,26 +51,6 @@ extern "C" void on_signal(int sig) {
 }
 
 int exit_code_for_signal() { return g_signal.load() == SIGTERM ? 143 : 130; }
-
-struct RunOptions {
-  std::string netdef;
-  std::string out_dir;
-  std::vector<std::string> sets;
-  // --seed, --duration, --dt, --trials as --set overrides (tools/spikeq/flags.h),
-  // applied after `sets` so a flag wins.
-  std::vector<std::string> flag_sets;
-  bool force = false;
-  bool quiet = false;
-  double memory_limit_mb = 0;  // 0: available memory
-  std::string mode;        // "event" | "stepped"; empty: the netdef's
-  std::string integrator;  // "euler" | "exact"; empty: the netdef's
-  std::string format = "h5";  // "h5" | "tsv" | "both"
-  std::uint64_t threads = 0;   // 0: every core
-  std::uint64_t trial = 0;     // with trial_given: run just this trial (flat layout)
-  bool trial_given = false;
-  bool redraw_connectivity = false;
-  std::vector<std::string> sweeps;  // --sweep PATH=FROM:TO:COUNT | PATH=V1,V2,...
-};
 
 std::string default_out_dir(const std::string& netdef) {
   char stamp[32];
@@ -178,6 +160,14 @@ int run_one(const NetworkSpec& spec, const RunOptions& opt, const std::string& d
   how.progress = &meter;
   how.building = &g_building;  // from then on a signal abandons the file build
   meter.started(0);
+  // A caller that watches (the Python module) sees the same meter.
+  struct Unwatch {
+    const RunOptions& opt;
+    ~Unwatch() {
+      if (opt.watch_progress) opt.watch_progress(nullptr);
+    }
+  } unwatch{opt};
+  if (opt.watch_progress) opt.watch_progress(&meter);
   SingleRunResult result;
   try {
     result = record_run(net, dir, how, info);
@@ -204,20 +194,32 @@ int run_one(const NetworkSpec& spec, const RunOptions& opt, const std::string& d
   return 0;
 }
 
-int run(const RunOptions& opt) {
-  std::signal(SIGINT, on_signal);  // from here on, a signal ends the run cleanly
-  std::signal(SIGTERM, on_signal);
+}  // namespace
+
+NetworkSpec load_run_netdef(const RunOptions& opt) {
   // Engine flags are --set overrides, so the manifest's resolved netdef records them.
   std::vector<std::string> sets = opt.sets;
   sets.insert(sets.end(), opt.flag_sets.begin(), opt.flag_sets.end());
   if (!opt.mode.empty()) sets.push_back(opt.mode == "stepped" ? "simulation.mode=STEPPED" : "simulation.mode=EVENT");
   if (!opt.integrator.empty())
     sets.push_back(opt.integrator == "exact" ? "simulation.integrator=EXACT" : "simulation.integrator=EULER_MARUYAMA");
-  NetworkSpec spec = load_netdef_file(opt.netdef, sets);
+  NetworkSpec spec = opt.netdef_text ? load_netdef_text(*opt.netdef_text, opt.netdef, sets)
+                                     : load_netdef_file(opt.netdef, sets);
   for (const std::string& text : opt.sweeps) spec.sweeps.push_back(netdef::parse_sweep_argument(text));
   if (!opt.sweeps.empty())
     netdef::check_sweep_size(netdef::sweep_point_count(spec.sweeps), spec.populations.size() + spec.projections.size(),
                              opt.netdef);
+  return spec;
+}
+
+int run_command(const RunOptions& opt) {
+  g_stop.store(false);  // a process may run several (the Python module)
+  g_abandon.store(false);
+  g_building.store(false);
+  g_signal.store(0);
+  std::signal(SIGINT, on_signal);  // from here on, a signal ends the run cleanly
+  std::signal(SIGTERM, on_signal);
+  NetworkSpec spec = load_run_netdef(opt);
   if (spec.simulation.trials > 1 || !spec.sweeps.empty()) {
     // Several runs: the nested layout DIR/[point-PPPP/]trial-KKKK/ (README, "Trials and sweeps").
     if (opt.trial_given) throw Error("--trial runs one trial alone: not with --trials > 1 or a sweep");
@@ -234,6 +236,7 @@ int run(const RunOptions& opt) {
     check_memory(spec, opt.netdef, batch.memory_limit_bytes,
                  batch_shape(spec, netdef::sweep_point_count(spec.sweeps), opt.threads, opt.redraw_connectivity));
     batch.abandon_builds = &g_abandon;
+    batch.watch_progress = opt.watch_progress;
     std::optional<RunLock> lock;  // held until the indexes are written
     return run_batch_command(spec, batch, g_stop, g_signal, [&] {
       create_run_directory(batch.dir);
@@ -257,6 +260,8 @@ int run(const RunOptions& opt) {
   prepare_run_directory(dir, opt.force);
   return run_one(spec, opt, dir, trial);
 }
+
+namespace {
 
 // -o names a directory: an existing file is refused here, not as "not empty".
 CLI::Validator output_directory_check() {
@@ -304,7 +309,7 @@ Subcommand add_run(CLI::App& app) {
   sub->add_flag("-q,--quiet", opt->quiet, "Print nothing on success");
   add_number_flag(*sub, "--memory-limit-mb", opt->memory_limit_mb, {0, limits::kMaxMemoryLimitMb, true},
                   "Refuse networks estimated above this, MB (default: available memory)");
-  return {sub, [opt] { return run(*opt); }};
+  return {sub, [opt] { return run_command(*opt); }};
 }
 
 }  // namespace spikeq::cli

@@ -113,6 +113,15 @@ int run_batch_command(const NetworkSpec& spec, const BatchRunOptions& o, std::at
 
   BatchResult result;
   {
+    struct Watch {  // the caller's view of the meter ends with the tasks
+      const BatchRunOptions& o;
+      Watch(const BatchRunOptions& options, const ProgressMeter& m) : o(options) {
+        if (o.watch_progress) o.watch_progress(&m);
+      }
+      ~Watch() {
+        if (o.watch_progress) o.watch_progress(nullptr);
+      }
+    } watch(o, meter);
     std::unique_ptr<ProgressDisplay> display;
     if (!o.quiet) display = std::make_unique<ProgressDisplay>(meter, stderr, ::isatty(STDERR_FILENO) == 1);
     result = run_batch(points, bo);

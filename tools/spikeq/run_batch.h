@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/io/run_directory.h"
+#include "engine/batch/progress.h"
 #include "netdefs/spec.h"
 
 namespace spikeq::cli {
@@ -22,6 +23,8 @@ struct BatchRunOptions {
   std::uint64_t memory_limit_bytes = 0;
   // Set by the signal handler to abandon the trials' file builds (engine/batch/trials.h).
   const std::atomic<bool>* abandon_builds = nullptr;
+  // As RunOptions::watch_progress (run_command.h): sees the batch's meter.
+  std::function<void(const ProgressMeter*)> watch_progress;
 };
 
 // Runs spec.simulation.trials trials at each point of spec.sweeps (one point
