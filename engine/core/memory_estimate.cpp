@@ -80,7 +80,9 @@ constexpr std::uint64_t kRecordBytesPerPopulation = 1024;
 constexpr double kDefaultEpochMs = 10;
 
 struct Counts {
-  double edges = 0;
+  double edges = 0;     // stored in the graph: those of spike-delivering projections
+  double synapses = 0;  // every projection's, independent-train inputs included
+  double largest_indegree = 0;  // the build's per-target draw buffer
   double nodes = 0, lif_nodes = 0;
   double trains = 0;          // merged independent input trains (one per projection and target)
   double source_nodes = 0;    // Poisson nodes whose own train is generated
@@ -125,13 +127,18 @@ Counts count(const NetworkSpec& spec) {
   for (const ProjectionSpec& p : spec.projections) {
     const double targets = static_cast<double>(spec.populations[p.target].size);
     const double source_size = static_cast<double>(spec.populations[p.source].size);
-    c.edges += expected_indegree(p, spec.populations[p.source].size, p.source == p.target) * targets;
-    c.in_degree_slots += targets;
+    const double edges = expected_indegree(p, spec.populations[p.source].size, p.source == p.target) * targets;
+    c.synapses += edges;
+    // The build draws one target's sources into a buffer, stored or not.
+    c.largest_indegree = std::max(c.largest_indegree, edges / std::max(targets, 1.0));
     const bool poisson = spec.populations[p.source].kind == ModelKind::Poisson;
     if (poisson && p.independent_trains) {
+      // Only a rate per target: an in-degree each, no stored edge (engine/core/network.cpp).
+      c.in_degree_slots += targets;
       c.trains += targets;
       continue;
     }
+    c.edges += edges;
     if (poisson) generated[p.source] = true;
     slots[p.target] += 1;
     // Distinct delays of a source are its delay groups (engine/core/network.cpp).
@@ -177,7 +184,7 @@ Bytes graph_bytes(const Counts& c) {
 
 Bytes build_bytes(const Counts& c) {
   return Bytes::of(c.edges) * kBuildBytesPerEdge + Bytes::of(c.nodes) * (kGraphBytesPerNode + kBuildBytesPerNode) +
-         Bytes::of(c.in_degree_slots) * 4 + Bytes::of(c.largest_pool) * 8;
+         Bytes::of(c.in_degree_slots) * 4 + Bytes::of(c.largest_pool) * 8 + Bytes::of(c.largest_indegree) * 4;
 }
 
 Bytes state_bytes(const NetworkSpec& spec, const Counts& c) {
@@ -219,7 +226,7 @@ std::uint64_t MemoryEstimate::peak_bytes() const {
 MemoryEstimate estimate_memory(const NetworkSpec& spec, const RunShape& shape) {
   const Counts c = count(spec);
   MemoryEstimate m;
-  m.edges = c.edges;
+  m.edges = c.synapses;
   m.graph_bytes = graph_bytes(c).value();
   m.build_peak_bytes = build_bytes(c).value();
   m.state_bytes = state_bytes(spec, c).value();

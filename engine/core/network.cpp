@@ -120,22 +120,26 @@ Network::Network(const NetworkSpec& spec, std::uint64_t connectivity_trial, cons
     SourceSampler sampler(ps, src.size, ps.source == ps.target, &stop_check);
     std::vector<std::uint32_t>& in_deg = in_degrees_[p];
     in_deg.assign(tgt.size, 0);
+    const bool delivers = projections_[p].delivers_spikes;
+    touched.clear();
     for (NodeId t = 0; t < tgt.size; ++t) {
       stop_check.tick();
       RngStream rng(spec_.seed, connectivity_trial_, Purpose::Connectivity, p, t);
       sampler.draw(t, rng, sources);
       in_deg[t] = static_cast<std::uint32_t>(sources.size());
       for (std::uint32_t s : sources) {
-        raw.push_back({src.first + s, tgt.first + t, static_cast<std::uint16_t>(p)});
-        ++out_degree[src.first + s];
+        const NodeId source = src.first + s;
+        if (projection_out[source]++ == 0) touched.push_back(source);
+        // An independent-train projection is only a rate per target: its edges
+        // are counted (in-degree, out-degree statistics), never stored.
+        if (!delivers) continue;
+        raw.push_back({source, tgt.first + t, static_cast<std::uint16_t>(p)});
+        ++out_degree[source];
       }
     }
     ProjectionTable& pt = projections_[p];
     pt.in_degree = degree_stats(in_deg);
     pt.edges = std::accumulate(in_deg.begin(), in_deg.end(), std::uint64_t{0});
-    touched.clear();
-    for (std::size_t e = raw.size() - pt.edges; e < raw.size(); ++e)
-      if (projection_out[raw[e].source]++ == 0) touched.push_back(raw[e].source);
     pt.out_degree = sparse_degree_stats(projection_out, touched, src.size, pt.edges);
     for (NodeId n : touched) projection_out[n] = 0;
     // The drivers read in-degrees only for independent Poisson trains (the

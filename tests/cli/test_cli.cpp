@@ -61,7 +61,7 @@ TEST_CASE("info describes populations, degrees, memory and input moments") {
   const auto r = run_process({kCli, "info", example("balanced_input.pbtxt")});
   REQUIRE(r.exit_code == 0);
   const std::string& out = r.stdout_text;
-  CHECK(out.find("2250000 edges") != std::string::npos);  // 1000 x (1000 + 250 + 1000)
+  CHECK(out.find("2250000 synapses, 0 of them stored as edges") != std::string::npos);  // 1000 x (1000 + 250 + 1000), all rates
   CHECK(out.find("exc_inputs -> neurons") != std::string::npos);
   CHECK(out.find("1000/ 1000.00/1000") != std::string::npos);  // exact in-degree
   CHECK(out.find("memory: estimated peak") != std::string::npos);

@@ -25,10 +25,13 @@ const char* rule_name(RuleKind r) {
 
 void print_info(const Network& net, const MemoryEstimate& mem) {
   const NetworkSpec& spec = net.spec();
-  std::printf("network %s: %llu nodes, %llu edges, duration %g ms, seed %llu\n", spec.name.c_str(),
-              static_cast<unsigned long long>(net.node_count()),
-              static_cast<unsigned long long>(boost::num_edges(net.graph())), spec.duration_ms,
-              static_cast<unsigned long long>(spec.seed));
+  std::uint64_t synapses = 0;
+  for (const ProjectionTable& pt : net.projections()) synapses += pt.edges;
+  std::printf("network %s: %llu nodes, %llu synapses, %llu of them stored as edges (independent-train inputs are "
+              "rates), duration %g ms, seed %llu\n",
+              spec.name.c_str(), static_cast<unsigned long long>(net.node_count()),
+              static_cast<unsigned long long>(synapses), static_cast<unsigned long long>(boost::num_edges(net.graph())),
+              spec.duration_ms, static_cast<unsigned long long>(spec.seed));
   std::printf("memory: estimated peak %s (graph %s, one trial's state %s)\n",
               format_bytes(static_cast<double>(mem.peak_bytes())).c_str(),
               format_bytes(static_cast<double>(mem.graph_bytes)).c_str(),
