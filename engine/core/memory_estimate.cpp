@@ -289,4 +289,8 @@ void check_memory(const NetworkSpec& spec, const std::string& origin, std::uint6
               format_bytes(static_cast<double>(limit_bytes)) + " (--memory-limit-mb sets it)");
 }
 
+std::uint64_t memory_limit_bytes(double mb) {
+  return mb > 0 ? static_cast<std::uint64_t>(mb * 1048576.0) : available_memory_bytes();
+}
+
 }  // namespace spikeq

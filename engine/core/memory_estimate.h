@@ -50,6 +50,8 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, const RunShape& shape = 
 
 // The machine's available memory (MemAvailable), the default limit.
 std::uint64_t available_memory_bytes();
+// The limit a --memory-limit-mb value sets: `mb` MiB, or the available memory for 0.
+std::uint64_t memory_limit_bytes(double mb);
 
 // Throws Error (BadInput) when the estimate exceeds limit_bytes; `origin` names the
 // netdef in the message. Without a shape: the spec's simulation.trials, each on

@@ -90,8 +90,7 @@ Subcommand add_info(CLI::App& app) {
                   "Refuse networks estimated above this, MB (default: available memory)");
   return {sub, [file, sets, limit_mb] {
     const NetworkSpec spec = load_netdef_file(*file, *sets);
-    const std::uint64_t limit = *limit_mb > 0 ? static_cast<std::uint64_t>(*limit_mb * 1048576.0)
-                                              : available_memory_bytes();
+    const std::uint64_t limit = memory_limit_bytes(*limit_mb);
     check_memory(spec, *file, limit);
     const Network net(spec);
     print_info(net, estimate_memory(spec));

@@ -50,7 +50,7 @@ extern "C" void on_signal(int sig) {
   if (again || g_building.load()) g_abandon.store(true);
 }
 
-int exit_code_for_signal() { return g_signal.load() == SIGTERM ? 143 : 130; }
+int exit_code_for_signal() { return exit_code_for(g_signal.load()); }
 
 std::string default_out_dir(const std::string& netdef) {
   char stamp[32];
@@ -230,8 +230,7 @@ int run_command(const RunOptions& opt) {
     batch.threads = static_cast<unsigned>(opt.threads);
     batch.redraw_connectivity = opt.redraw_connectivity;
     batch.quiet = opt.quiet;
-    batch.memory_limit_bytes = opt.memory_limit_mb > 0 ? static_cast<std::uint64_t>(opt.memory_limit_mb * 1048576.0)
-                                                       : available_memory_bytes();
+    batch.memory_limit_bytes = memory_limit_bytes(opt.memory_limit_mb);
     // Trials x threads in flight, up front (run_batch_command then checks each point alone).
     check_memory(spec, opt.netdef, batch.memory_limit_bytes,
                  batch_shape(spec, netdef::sweep_point_count(spec.sweeps), opt.threads, opt.redraw_connectivity));
@@ -247,8 +246,7 @@ int run_command(const RunOptions& opt) {
   // One run (trial 0, or --trial K): today's flat layout DIR/spikes.h5 ...
   const std::uint64_t trial = opt.trial_given ? opt.trial : 0;
   if (spec.simulation.mode == SimMode::Stepped) check_step_grid(spec);  // before any output exists
-  const std::uint64_t limit = opt.memory_limit_mb > 0 ? static_cast<std::uint64_t>(opt.memory_limit_mb * 1048576.0)
-                                                      : available_memory_bytes();
+  const std::uint64_t limit = memory_limit_bytes(opt.memory_limit_mb);
   check_memory(spec, opt.netdef, limit);
   if (g_stop.load()) {  // a signal while the netdef was read: nothing exists yet
     std::fprintf(stderr, "spikeq: interrupted before the run started; nothing was written\n");

@@ -1,5 +1,7 @@
 #include "flags.h"
 
+#include <csignal>
+
 #include <cmath>
 #include <memory>
 
@@ -9,6 +11,8 @@
 #include "netdefs/flag_override.h"
 
 namespace spikeq::cli {
+
+int exit_code_for(int signal) { return signal == SIGTERM ? 143 : 130; }
 namespace {
 
 using netdef::format_number;

@@ -18,6 +18,9 @@
 
 namespace spikeq::cli {
 
+// The exit code of a run ended by `signal`: 143 for SIGTERM, else 130 (SIGINT).
+int exit_code_for(int signal);
+
 // A flag's value refused: main prints it as it is (no "see --help": the line
 // already says what is wrong and what is allowed).
 class FlagError : public CLI::ValidationError {

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "flags.h"
 #include "engine/core/memory_estimate.h"
 #include "engine/batch/progress.h"
 #include "engine/stepped/stepped_plan.h"
@@ -158,7 +159,7 @@ int run_batch_command(const NetworkSpec& spec, const BatchRunOptions& o, std::at
   if (result.interrupted) {
     std::fprintf(stderr, "spikeq: interrupted; finished trials are complete, running ones marked interrupted, "
                  "the others not_started in %s/%s\n", o.dir.c_str(), sweep ? "sweep.json" : "trials.json");
-    return signal.load() == SIGTERM ? 143 : 130;
+    return exit_code_for(signal.load());
   }
   return 0;
 }

@@ -52,9 +52,6 @@ cli::RunOptions run_options(const NetdefSource& src, const RunFlags& f) {
   return opt;
 }
 
-std::uint64_t memory_limit_bytes(double mb) {
-  return mb > 0 ? static_cast<std::uint64_t>(mb * 1048576.0) : available_memory_bytes();
-}
 
 py::dict task_dict(MemoryTask& task, const NetworkSpec& spec) {
   py::dict d;
