@@ -12,6 +12,9 @@
 
 namespace spikeq::inline batch {
 
-RunStats simulate(const Network& net, std::uint64_t trial, RunSink& sink, const std::atomic<bool>* stop = nullptr);
+// `threads` (>= 1): how many threads the one network is split over (min-delay
+// epochs, node blocks); the output is identical for every value.
+RunStats simulate(const Network& net, std::uint64_t trial, RunSink& sink, const std::atomic<bool>* stop = nullptr,
+                  unsigned threads = 1);
 
 }  // namespace spikeq::batch

@@ -36,6 +36,7 @@ struct SingleRun {
   // caller marks the task started and finished).
   ProgressMeter* progress = nullptr;
   std::size_t task = 0;
+  unsigned threads = 1;  // the one network split over this many threads (same output for any)
 };
 
 struct SingleRunResult {

@@ -65,10 +65,14 @@ class Batch {
     tbb::global_control allow(tbb::global_control::max_allowed_parallelism,
                               std::max<std::size_t>(static_cast<std::size_t>(threads),
                                                     static_cast<std::size_t>(tbb::info::default_concurrency())));
+    // Threads go to tasks first; with fewer tasks than threads, each task's one
+    // network is split over the threads left over (EventDriver/SteppedDriver).
+    const int workers_count = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(threads), tasks));
+    network_threads_ = static_cast<unsigned>(std::max(1, threads / std::max(1, workers_count)));
     tbb::task_arena arena(threads);
     arena.execute([&] {
       tbb::task_group workers;
-      for (int w = 0; w < threads; ++w)
+      for (int w = 0; w < workers_count; ++w)
         workers.run([&] {
           for (std::size_t i = next_.fetch_add(1); i < tasks; i = next_.fetch_add(1)) run_task(i);
         });
@@ -82,6 +86,8 @@ class Batch {
   }
 
  private:
+  unsigned network_threads_ = 1;  // threads per task's network (set by run)
+
   bool stopped() const { return options_.stop && options_.stop->load(std::memory_order_relaxed); }
 
   void run_task(std::size_t task) {
@@ -157,6 +163,7 @@ class Batch {
     how.abandon_build = options_.abandon_builds;
     how.progress = options_.progress;
     how.task = task;
+    how.threads = network_threads_;
     SingleRunResult run = record_run(*net, out.dir, how, info);
     out.stats = run.stats;
     out.status = info.status;

@@ -1,5 +1,10 @@
 #include "engine/event/event_driver.h"
 
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
+#include <tbb/task_arena.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -50,12 +55,16 @@ struct EventDriver::ScaleCache {
   }
 };
 
+struct EventDriver::Parallel {
+  tbb::task_arena arena;
+  explicit Parallel(unsigned threads) : arena(static_cast<int>(threads)) {}
+};
+
 EventDriver::~EventDriver() = default;
 
 EventDriver::EventDriver(const Network& network, std::uint64_t trial, RunSink& sink,
-                         const std::atomic<bool>* stop)
-    : net_(network), trial_(trial), sink_(sink), stop_check_(stop),
-      duration_ms_(network.spec().duration_ms) {
+                         const std::atomic<bool>* stop, unsigned threads)
+    : net_(network), trial_(trial), sink_(sink), stop_(stop), duration_ms_(network.spec().duration_ms) {
   const NetworkSpec& spec = net_.spec();
   // Epoch length: the smallest delay of any LIF-sourced projection (d_min); with
   // none, 10 ms, a bound on how long output waits before reaching the sink.
@@ -98,8 +107,40 @@ EventDriver::EventDriver(const Network& network, std::uint64_t trial, RunSink& s
         spec.populations[spec.projections[p].source].kind == ModelKind::Poisson)
       models_[spec.projections[p].source].own_train = true;
   }
+  init_blocks(threads);
   init_pulse_counts();
   init_state();
+}
+
+// Blocks of consecutive node ids with about equal numbers of LIF nodes (Poisson
+// nodes receive nothing: they go with whichever block they fall in).
+void EventDriver::init_blocks(unsigned threads) {
+  const NetworkSpec& spec = net_.spec();
+  std::uint64_t lif_nodes = 0;
+  for (std::size_t i = 0; i < spec.populations.size(); ++i)
+    if (spec.populations[i].kind == ModelKind::Lif) lif_nodes += net_.populations()[i].size;
+  const std::uint64_t count = std::max<std::uint64_t>(1, std::min<std::uint64_t>(threads, lif_nodes));
+  blocks_.resize(count);
+  // Cut k lies after the (k * lif_nodes / count)-th LIF node.
+  std::uint64_t seen = 0;
+  std::size_t k = 1;
+  for (std::size_t i = 0; i < spec.populations.size() && k < count; ++i) {
+    if (spec.populations[i].kind != ModelKind::Lif) continue;
+    const PopulationTable& pop = net_.populations()[i];
+    while (k < count && k * lif_nodes / count < seen + pop.size) {
+      blocks_[k].first = pop.first + static_cast<NodeId>(k * lif_nodes / count - seen);
+      blocks_[k - 1].last = blocks_[k].first;
+      ++k;
+    }
+    seen += pop.size;
+  }
+  blocks_.back().last = net_.node_count();
+  blocks_.front().whole = count == 1;
+  for (Block& b : blocks_) {
+    b.stop_check = StopCheck(stop_);
+    b.spikes_per_population.assign(spec.populations.size(), 0);
+  }
+  if (count > 1) parallel_ = std::make_unique<Parallel>(static_cast<unsigned>(count));
 }
 
 void EventDriver::init_pulse_counts() {
@@ -189,6 +230,7 @@ void EventDriver::init_state() {
   }
 
   source_trains_.resize(spec.populations.size());
+  epoch_deliveries_.reserve(1024);
   for (std::size_t i = 0; i < spec.populations.size(); ++i) {
     const PopulationTable& pop = net_.populations()[i];
     const PopulationModel& pm = models_[i];
@@ -213,13 +255,14 @@ void EventDriver::init_state() {
       membrane_[n].v_mv = pm.scaled ? v - pm.m_mv : v;  // base 0: scale 1
       if (pm.noisy) noise_rng_[n] = RngStream(seed, trial_, Purpose::MembraneNoise, i, local);
       if (v >= pm.v_th_mv) {
-        spike(n, 0.0);  // starting at or above threshold fires at once
+        spike(blocks_.front(), n, 0.0);  // starting at or above threshold fires at once
       } else if (pm.drift_crosses) {
         crossing_ms_[n] = lif::time_to_threshold_ms(v, pm.m_mv, pm.v_th_mv, pm.tau_m_ms);
       }
       refresh_next_internal(n);
     }
   }
+  queue_outgoing(blocks_.front());
 }
 
 // A stop seen at an epoch boundary ends the run there. A stop seen inside an
@@ -228,79 +271,142 @@ void EventDriver::init_state() {
 // reached the sink is exactly the uninterrupted run's output before that time.
 RunStats EventDriver::run() {
   queue_.reserve(1024);
-  double t = 0;
-  std::uint64_t k = 0;
-  epoch_start_spikes_.assign(stats_.spikes_per_population.size(), 0);
   try {
-    while (t < duration_ms_) {
-      if (stop_check_.requested()) throw Stopped();
-      // Epoch ends as multiples of epoch_ms, so rounding never accumulates.
-      const double t_end = std::min(duration_ms_, static_cast<double>(++k) * epoch_ms_);
-      run_epoch(t_end, t_end >= duration_ms_);
-      epoch_start_spikes_ = stats_.spikes_per_population;
-      t = t_end;
-      stats_.simulated_ms = t;
-      fault_point("run");
-    }
+    if (parallel_)
+      parallel_->arena.execute([this] { run_epochs(); });
+    else
+      run_epochs();
   } catch (const Stopped&) {
-    stats_.spikes_per_population = epoch_start_spikes_;
-    epoch_spikes_.clear();
-    epoch_samples_.clear();
+    for (Block& b : blocks_) {
+      b.spikes.clear();
+      b.samples.clear();
+    }
     stats_.interrupted = true;
   }
   return stats_;
 }
 
+void EventDriver::run_epochs() {
+  double t = 0;
+  std::uint64_t k = 0;
+  while (t < duration_ms_) {
+    if (stop_ && stop_->load(std::memory_order_relaxed)) throw Stopped();
+    // Epoch ends as multiples of epoch_ms, so rounding never accumulates.
+    const double t_end = std::min(duration_ms_, static_cast<double>(++k) * epoch_ms_);
+    run_epoch(t_end, t_end >= duration_ms_);
+    t = t_end;
+    stats_.simulated_ms = t;
+    fault_point("run");
+  }
+}
+
 void EventDriver::run_epoch(double t_end, bool last) {
   epoch_end_ms_ = t_end;
-  emit_source_spikes(t_end);
-  // Every delivery of an instant t < t_end is queued by now (LIF spikes of this
-  // epoch are delivered at t_end or later; Poisson spikes were queued above), so
-  // popping all entries of equal time gives the instant's complete set.
-  while (!queue_.empty() && queue_.top().time_ms < t_end) {
-    const double t = queue_.top().time_ms;
-    instant_.clear();
-    do {
-      instant_.push_back(queue_.pop());
-      if (instant_.size() > 1) prefetch_row(instant_.back());
-    } while (!queue_.empty() && queue_.top().time_ms == t);
-    stop_check_.tick(32);  // per instant, not per pulse
-    const Delivery& d = instant_.front();
-    if (!queue_.empty()) prefetch_row(queue_.top());
-    if (instant_.size() == 1 && net_.populations()[net_.population_of(d.source)].group_targets_distinct[d.group])
-      deliver_single(d);  // the common case: each target gets one pulse
-    else
-      deliver_coincident(t);
+  emit_source_spikes(blocks_.front(), t_end);
+  queue_outgoing(blocks_.front());
+  take_epoch_deliveries(t_end);
+  if (parallel_) {
+    // One block per thread, each kept by its thread from epoch to epoch (static
+    // partition), so a block's nodes stay in that core's cache.
+    tbb::parallel_for(
+        tbb::blocked_range<std::size_t>(0, blocks_.size(), 1),
+        [&](const tbb::blocked_range<std::size_t>& r) {
+          for (std::size_t i = r.begin(); i != r.end(); ++i) run_block(blocks_[i], t_end, last);
+        },
+        tbb::static_partitioner());
+  } else {
+    run_block(blocks_.front(), t_end, last);
   }
+  for (const Block& b : blocks_)
+    if (b.stopped) throw Stopped();
+  base_ms_ = t_end;
+  for (Block& b : blocks_) {
+    queue_outgoing(b);
+    collect_counts(b);
+  }
+  flush_epoch();
+}
+
+// Every delivery of an instant t < t_end is queued by now (LIF spikes of this
+// epoch are delivered at t_end or later; Poisson spikes were queued above), so
+// the entries popped here hold each instant's complete set.
+void EventDriver::take_epoch_deliveries(double t_end) {
+  epoch_deliveries_.clear();
+  instant_starts_.clear();
+  while (!queue_.empty() && queue_.top().time_ms < t_end) {
+    if (epoch_deliveries_.empty() || queue_.top().time_ms != epoch_deliveries_.back().time_ms)
+      instant_starts_.push_back(epoch_deliveries_.size());
+    epoch_deliveries_.push_back(queue_.pop());
+  }
+  instant_starts_.push_back(epoch_deliveries_.size());
+}
+
+// One block's epoch: its targets' pulses, instant by instant, then its nodes
+// brought up to the epoch end. A stop inside is reported through b.stopped (an
+// exception must not cross the parallel loop while other blocks run).
+void EventDriver::run_block(Block& b, double t_end, bool last) {
+  try {
+    for (std::size_t i = 0; i + 1 < instant_starts_.size(); ++i) {
+      const std::size_t first = instant_starts_[i], end = instant_starts_[i + 1];
+      b.stop_check.tick(32);  // per instant, not per pulse
+      const Delivery& d = epoch_deliveries_[first];
+      if (end < epoch_deliveries_.size() && b.whole) prefetch_row(row_in(b, epoch_deliveries_[end]));
+      if (end - first == 1 && net_.populations()[net_.population_of(d.source)].group_targets_distinct[d.group])
+        deliver_single(b, d, row_in(b, d));  // the common case: each target gets one pulse
+      else
+        deliver_coincident(b, first, end);
+    }
+    end_epoch_nodes(b, t_end, last);
+  } catch (const Stopped&) {
+    b.stopped = true;
+  }
+}
+
+void EventDriver::end_epoch_nodes(Block& b, double t_end, bool last) {
   // Probe samples at exactly the duration belong to the run; nothing else there does.
   const double t_until = last ? std::nextafter(t_end, kNever) : t_end;
   for (std::size_t i = 0; i < models_.size(); ++i) {
     const PopulationModel& pm = models_[i];
     if (!pm.lif) continue;
     const PopulationTable& pop = net_.populations()[i];
-    for (NodeId n = pop.first; n < pop.first + pop.size; ++n) {
-      stop_check_.tick();
-      if (membrane_[n].next_internal_ms < t_until) advance(n, t_until);
+    const NodeId first = std::max(pop.first, b.first), end = std::min(pop.first + pop.size, b.last);
+    for (NodeId n = first; n < end; ++n) {
+      b.stop_check.tick();
+      if (membrane_[n].next_internal_ms < t_until) advance(b, n, t_until);
       // A noisy membrane can cross threshold with no event at all: check the path
       // up to the epoch end so such spikes are found within their epoch.
-      if (pm.noisy && membrane_[n].t_last_ms < t_end) propagate_noisy(n, t_end);
+      if (pm.noisy && membrane_[n].t_last_ms < t_end) propagate_noisy(b, n, t_end);
       if (pm.scaled) rebase_scaled(n, pm, t_end);
     }
   }
-  base_ms_ = t_end;
-  flush_epoch();
 }
 
-void EventDriver::emit_source_spikes(double t_end) {
+void EventDriver::queue_outgoing(Block& b) {
+  for (const Delivery& d : b.outgoing) queue_.push(d);
+  b.outgoing.clear();
+}
+
+void EventDriver::collect_counts(Block& b) {
+  for (std::size_t i = 0; i < b.spikes_per_population.size(); ++i) {
+    stats_.spikes_per_population[i] += b.spikes_per_population[i];
+    b.spikes_per_population[i] = 0;
+  }
+  stats_.recurrent_pulses += b.recurrent_pulses;
+  stats_.external_pulses += b.external_pulses;
+  stats_.queue_entries += b.queue_entries;
+  b.recurrent_pulses = b.external_pulses = b.queue_entries = 0;
+}
+
+void EventDriver::emit_source_spikes(Block& b, double t_end) {
   for (std::size_t i = 0; i < source_trains_.size(); ++i) {
     const PopulationModel& pm = models_[i];
     const NodeId first = net_.populations()[i].first;
     for (std::size_t local = 0; local < source_trains_[i].size(); ++local) {
       SourceTrain& st = source_trains_[i][local];
-      stop_check_.tick();
+      b.stop_check.tick();
       while (st.next_ms < t_end) {
-        stop_check_.tick();
-        spike(first + static_cast<NodeId>(local), st.next_ms);
+        b.stop_check.tick();
+        spike(b, first + static_cast<NodeId>(local), st.next_ms);
         st.next_ms = poisson::next_arrival_ms(st.next_ms, pm.rate_per_ms, st.rng.exponential());
       }
     }
@@ -313,9 +419,17 @@ inline void EventDriver::prefetch_target(NodeId n, bool has_trains) const {
   if (has_trains) __builtin_prefetch(&trains_[train_begin_[n]], 1);
 }
 
-void EventDriver::deliver_single(const Delivery& d) {
-  const std::uint64_t begin = net_.group_begin(d.source, d.group);
-  const std::uint64_t end = net_.group_end(d.source, d.group);
+// The part of d's row that lands in block b (rows are ascending in target).
+EventDriver::Row EventDriver::row_in(const Block& b, const Delivery& d) const {
+  Row row{net_.group_begin(d.source, d.group), net_.group_end(d.source, d.group)};
+  if (b.whole) return row;
+  const NodeId* targets = net_.targets().data();
+  row.begin = static_cast<std::uint64_t>(std::lower_bound(targets + row.begin, targets + row.end, b.first) - targets);
+  row.end = static_cast<std::uint64_t>(std::lower_bound(targets + row.begin, targets + row.end, b.last) - targets);
+  return row;
+}
+
+void EventDriver::deliver_single(Block& b, const Delivery& d, Row row) {
   const NodeId* targets = net_.targets().data();
   const EdgeData* edges = net_.edge_projections().data();
   // Targets are ascending but sparse (a few hundred bytes apart): too irregular for
@@ -323,12 +437,12 @@ void EventDriver::deliver_single(const Delivery& d) {
   // target kPrefetchAhead edges on while this one is processed.
   const bool has_trains = !trains_.empty();
   ScaleCache cache;
-  for (std::uint64_t e = begin; e < end; ++e) {
-    if (e + kPrefetchAhead < end) prefetch_target(targets[e + kPrefetchAhead], has_trains);
+  for (std::uint64_t e = row.begin; e < row.end; ++e) {
+    if (e + kPrefetchAhead < row.end) prefetch_target(targets[e + kPrefetchAhead], has_trains);
     const NodeId n = targets[e];
-    receive(n, d.time_ms, weight_mv_[edges[e].projection], cache.at(*this, n, d.time_ms));
+    receive(b, n, d.time_ms, weight_mv_[edges[e].projection], cache.at(*this, n, d.time_ms));
   }
-  stats_.recurrent_pulses += end - begin;
+  b.recurrent_pulses += row.end - row.begin;
 }
 
 // Several deliveries at one instant (or one whose group lists a target twice).
@@ -338,149 +452,147 @@ void EventDriver::deliver_single(const Delivery& d) {
 // are started). Then every target not marked kSeveral takes its pulse as in
 // deliver_single, and the others have their pulses counted per slot and take the
 // summed jump at the end. Each pass clears the marks it was the last to need.
-void EventDriver::deliver_coincident(double t) {
-  touched_.clear();
-  const Delivery& last = instant_.back();
+void EventDriver::deliver_coincident(Block& b, std::size_t first, std::size_t end) {
+  b.touched.clear();
+  const double t = epoch_deliveries_[first].time_ms;
+  const Delivery& last = epoch_deliveries_[end - 1];
   const bool last_distinct = net_.populations()[net_.population_of(last.source)].group_targets_distinct[last.group];
-  for (std::size_t i = 0; i + 1 < instant_.size(); ++i) mark_targets(instant_[i]);
-  if (!last_distinct) mark_targets(last);
+  for (std::size_t i = first; i + 1 < end; ++i) mark_targets(b, row_in(b, epoch_deliveries_[i]));
+  const Row last_row = row_in(b, last);
+  if (!last_distinct) mark_targets(b, last_row);
   ScaleCache cache;
   // Nothing is marked after the last delivery: unless it can list a target twice,
   // its targets are found to be hit several times while it is taken (kSeen).
-  if (last_distinct) take_pulses<true>(last, t, cache);
-  for (std::size_t i = 0; i + 1 < instant_.size(); ++i) take_pulses<false>(instant_[i], t, cache);
-  if (!last_distinct) take_pulses<false>(last, t, cache);
-  for (const NodeId n : touched_) {
+  if (last_distinct) take_pulses<true>(b, last_row, t, cache);
+  for (std::size_t i = first; i + 1 < end; ++i) take_pulses<false>(b, row_in(b, epoch_deliveries_[i]), t, cache);
+  if (!last_distinct) take_pulses<false>(b, last_row, t, cache);
+  for (const NodeId n : b.touched) {
     instant_marks_[n] = kUnmarked;
     const std::uint32_t* counts = &pulse_counts_[static_cast<std::size_t>(n) * slots_];
     const std::uint32_t* slot_projections = slot_projection_.data() + std::size_t{net_.population_of(n)} * slots_;
     double jump_mv = 0.0;
     for (std::uint32_t k = 0; k < slots_; ++k)
       if (counts[k] != 0) jump_mv += counts[k] * weight_mv_[slot_projections[k]];
-    receive(n, t, jump_mv, cache.at(*this, n, t));
+    receive(b, n, t, jump_mv, cache.at(*this, n, t));
   }
 }
 
 // The start of the next delivery's target list, fetched while this instant is
 // processed (each row starts at a random place in a graph far larger than cache).
-void EventDriver::prefetch_row(const Delivery& d) const {
-  const std::uint64_t begin = net_.group_begin(d.source, d.group);
-  const std::uint64_t end = std::min(net_.group_end(d.source, d.group), begin + 64);
-  for (std::uint64_t e = begin; e < end; e += 16) {
+void EventDriver::prefetch_row(Row row) const {
+  const std::uint64_t end = std::min(row.end, row.begin + 64);
+  for (std::uint64_t e = row.begin; e < end; e += 16) {
     __builtin_prefetch(&net_.targets()[e]);
     __builtin_prefetch(&net_.edge_projections()[e]);
   }
 }
 
-void EventDriver::mark_targets(const Delivery& d) {
-  const std::uint64_t begin = net_.group_begin(d.source, d.group);
-  const std::uint64_t end = net_.group_end(d.source, d.group);
+void EventDriver::mark_targets(Block& b, Row row) {
   const NodeId* targets = net_.targets().data();
   std::uint8_t* marks = instant_marks_.data();
-  for (std::uint64_t e = begin; e < end; ++e) {
+  for (std::uint64_t e = row.begin; e < row.end; ++e) {
     const NodeId n = targets[e];
     const std::uint8_t mark = marks[n];
-    if (mark == kSeen) start_counting(n);
+    if (mark == kSeen) start_counting(b, n);
     else if (mark == kUnmarked) marks[n] = kSeen;
   }
 }
 
-inline void EventDriver::start_counting(NodeId n) {
+inline void EventDriver::start_counting(Block& b, NodeId n) {
   instant_marks_[n] = kSeveral;
   std::fill_n(&pulse_counts_[static_cast<std::size_t>(n) * slots_], slots_, 0u);
-  touched_.push_back(n);
+  b.touched.push_back(n);
 }
 
 template <bool LastUnmarked>
-void EventDriver::take_pulses(const Delivery& d, double t, ScaleCache& cache) {
-  const std::uint64_t begin = net_.group_begin(d.source, d.group);
-  const std::uint64_t end = net_.group_end(d.source, d.group);
+void EventDriver::take_pulses(Block& b, Row row, double t, ScaleCache& cache) {
   const NodeId* targets = net_.targets().data();
   const EdgeData* edges = net_.edge_projections().data();
   std::uint8_t* marks = instant_marks_.data();
   const bool has_trains = !trains_.empty();
-  for (std::uint64_t e = begin; e < end; ++e) {
-    if (e + kPrefetchAhead < end) prefetch_target(targets[e + kPrefetchAhead], has_trains);
+  for (std::uint64_t e = row.begin; e < row.end; ++e) {
+    if (e + kPrefetchAhead < row.end) prefetch_target(targets[e + kPrefetchAhead], has_trains);
     const NodeId n = targets[e];
     const std::uint32_t projection = edges[e].projection;
     std::uint8_t mark = marks[n];
     if (LastUnmarked && mark == kSeen) {
-      start_counting(n);
+      start_counting(b, n);
       mark = kSeveral;
     }
     if (mark == kSeveral) {
       ++pulse_counts_[static_cast<std::size_t>(n) * slots_ + projection_slot_[projection]];
     } else {
       if (!LastUnmarked) marks[n] = kUnmarked;
-      receive(n, t, weight_mv_[projection], cache.at(*this, n, t));
+      receive(b, n, t, weight_mv_[projection], cache.at(*this, n, t));
     }
   }
-  stats_.recurrent_pulses += end - begin;
+  b.recurrent_pulses += row.end - row.begin;
 }
 
-inline void EventDriver::receive(NodeId n, double t, double recurrent_mv, const ScaleCache& cache) {
-  receive(n, t, recurrent_mv, *cache.model, cache.scale);
+inline void EventDriver::receive(Block& b, NodeId n, double t, double recurrent_mv, const ScaleCache& cache) {
+  receive(b, n, t, recurrent_mv, *cache.model, cache.scale);
 }
 
-inline void EventDriver::receive(NodeId n, double t, double recurrent_mv, const PopulationModel& pm, double scale) {
+inline void EventDriver::receive(Block& b, NodeId n, double t, double recurrent_mv, const PopulationModel& pm,
+                                 double scale) {
   Membrane& mem = membrane_[n];
-  if (mem.next_internal_ms < t) advance(n, t);
+  if (mem.next_internal_ms < t) advance(b, n, t);
   // An own event at exactly t (rare: a train arrival, a predicted crossing, a probe).
-  const double own_mv = mem.next_internal_ms == t ? own_pulses_at(n, t) : 0.0;
-  pulse(n, t, recurrent_mv + own_mv, pm, scale);
+  const double own_mv = mem.next_internal_ms == t ? own_pulses_at(b, n, t) : 0.0;
+  pulse(b, n, t, recurrent_mv + own_mv, pm, scale);
 }
 
-double EventDriver::own_pulses_at(NodeId n, double t) {
-  if (!crossing_ms_.empty() && crossing_ms_[n] == t) spike(n, t);  // V reached theta at t: fires first
+double EventDriver::own_pulses_at(Block& b, NodeId n, double t) {
+  if (!crossing_ms_.empty() && crossing_ms_[n] == t) spike(b, n, t);  // V reached theta at t: fires first
   double sum_mv = 0.0;  // trains in projection order
   for (std::uint32_t k = train_begin_[n]; k < train_begin_[n + 1]; ++k) {
     InputTrain& tr = trains_[k];
     if (tr.next_ms != t) continue;
     sum_mv += weight_mv_[tr.projection];
     tr.next_ms = t + next_interval_ms(tr);
-    ++stats_.external_pulses;
+    ++b.external_pulses;
   }
   refresh_next_internal(n);
   return sum_mv;
 }
 
-void EventDriver::advance(NodeId n, double t_until) {
+void EventDriver::advance(Block& b, NodeId n, double t_until) {
   Membrane& mem = membrane_[n];
   while (mem.next_internal_ms < t_until) {
-    stop_check_.tick();  // a fast train or probe can hold a node here for long
+    b.stop_check.tick();  // a fast train or probe can hold a node here for long
     const double t = mem.next_internal_ms;
     const std::uint32_t which = mem.next_internal;
     if (which != kCrossing && (which & kProbe)) {
-      sample_probe(n, which & ~kProbe, t);  // crossings and trains at t came first
+      sample_probe(b, n, which & ~kProbe, t);  // crossings and trains at t came first
       refresh_next_internal(n);
       continue;
     }
     const PopulationModel& pm = models_[net_.population_of(n)];
     double w_mv;
     if (which == kCrossing) {
-      w_mv = own_pulses_at(n, t);  // fires, and takes any train arriving at t too
+      w_mv = own_pulses_at(b, n, t);  // fires, and takes any train arriving at t too
     } else {
       // The usual case: one train arrival. Anything else of n's at exactly t joins it.
       InputTrain& tr = trains_[which];
       w_mv = weight_mv_[tr.projection];
       tr.next_ms = t + next_interval_ms(tr);
-      ++stats_.external_pulses;
+      ++b.external_pulses;
       if (one_train_only_)
         mem.next_internal_ms = tr.next_ms;  // the node's only own event
       else
         refresh_next_internal(n);
-      if (mem.next_internal_ms == t) w_mv += own_pulses_at(n, t);
+      if (mem.next_internal_ms == t) w_mv += own_pulses_at(b, n, t);
     }
-    pulse(n, t, w_mv, pm, pm.scaled ? scale_at(pm, t) : 0.0);
+    pulse(b, n, t, w_mv, pm, pm.scaled ? scale_at(pm, t) : 0.0);
   }
 }
 
-void EventDriver::sample_probe(NodeId n, std::uint32_t k, double t) {
+void EventDriver::sample_probe(Block& b, NodeId n, std::uint32_t k, double t) {
   Membrane& mem = membrane_[n];
   ProbeCursor& pc = probes_[k];
   const bool refractory = t < mem.t_last_ms;
-  const double v = refractory ? models_[net_.population_of(n)].v_reset_mv : voltage_at(n, t);
-  epoch_samples_.push_back({t, pc.probe, n, v});
+  const double v = refractory ? models_[net_.population_of(n)].v_reset_mv : voltage_at(b, n, t);
+  b.samples.push_back({t, pc.probe, n, v});
   const VoltageProbeSpec& vp = net_.spec().recording.voltage_probes[pc.probe];
   ++pc.next_index;
   pc.next_ms = pc.next_index < probe_samples_[pc.probe]
@@ -495,16 +607,17 @@ double EventDriver::next_interval_ms(InputTrain& train) const {
   return poisson::interval_ms(train.rate_per_ms, train.rng.exponential(name));
 }
 
-inline void EventDriver::pulse(NodeId n, double t, double w_mv, const PopulationModel& pm, double scale) {
+inline void EventDriver::pulse(Block& b, NodeId n, double t, double w_mv, const PopulationModel& pm,
+                               double scale) {
   Membrane& mem = membrane_[n];
   if (t < mem.t_last_ms) return;  // refractory: pulse ignored
   if (pm.scaled) {
     mem.v_mv += w_mv * scale;
-    if (mem.v_mv >= pm.gap_mv * scale) return spike(n, t);
+    if (mem.v_mv >= pm.gap_mv * scale) return spike(b, n, t);
   } else {
-    propagate(n, t);
+    propagate(b, n, t);
     if (t < mem.t_last_ms) return;  // a hidden crossing made the node refractory
-    if (lif::apply_pulse(mem.v_mv, w_mv, pm.v_th_mv)) return spike(n, t);
+    if (lif::apply_pulse(mem.v_mv, w_mv, pm.v_th_mv)) return spike(b, n, t);
   }
   if (pm.drift_crosses) {
     const double v = pm.scaled ? pm.m_mv + mem.v_mv / scale : mem.v_mv;
@@ -514,10 +627,10 @@ inline void EventDriver::pulse(NodeId n, double t, double w_mv, const Population
 }
 
 // Brings an unscaled membrane's V to time t (scaled ones need nothing).
-void EventDriver::propagate(NodeId n, double t) {
+void EventDriver::propagate(Block& b, NodeId n, double t) {
   const PopulationModel& pm = models_[net_.population_of(n)];
   if (pm.scaled) return;
-  if (pm.noisy) return propagate_noisy(n, t);
+  if (pm.noisy) return propagate_noisy(b, n, t);
   Membrane& mem = membrane_[n];
   mem.v_mv = lif::relax(mem.v_mv, pm.m_mv, std::exp((mem.t_last_ms - t) * pm.inv_tau));
   mem.t_last_ms = t;
@@ -525,10 +638,10 @@ void EventDriver::propagate(NodeId n, double t) {
 
 // V at time t >= t_last (for noisy membranes the sample becomes the state, which
 // keeps the process exact).
-double EventDriver::voltage_at(NodeId n, double t) {
+double EventDriver::voltage_at(Block& b, NodeId n, double t) {
   const PopulationModel& pm = models_[net_.population_of(n)];
   if (pm.scaled) return pm.m_mv + membrane_[n].v_mv / scale_at(pm, t);
-  propagate(n, t);
+  propagate(b, n, t);
   return membrane_[n].v_mv;
 }
 
@@ -545,12 +658,12 @@ void EventDriver::rebase_scaled(NodeId n, const PopulationModel& pm, double new_
 // drawn from the exact transition law; the bridge test then decides whether the
 // path touched threshold inside the piece, and if so the crossing is located and
 // the node fires there (models/README.md §3, "Spikes between events").
-void EventDriver::propagate_noisy(NodeId n, double t) {
+void EventDriver::propagate_noisy(Block& b, NodeId n, double t) {
   Membrane& mem = membrane_[n];
   const PopulationModel& pm = models_[net_.population_of(n)];
   RngStream& rng = noise_rng_[n];
   while (mem.t_last_ms < t) {
-    stop_check_.tick();  // a short check interval makes many pieces
+    b.stop_check.tick();  // a short check interval makes many pieces
     const bool full = t - mem.t_last_ms >= pm.check_ms;
     const double h = full ? pm.check_ms : t - mem.t_last_ms;
     const double decay = full ? pm.check_decay : std::exp(-h * pm.inv_tau);
@@ -569,21 +682,21 @@ void EventDriver::propagate_noisy(NodeId n, double t) {
     const double dt = lif::locate_crossing_ms(
         x0, x1, h, pm.m_mv, pm.v_th_mv, pm.sigma_mv, pm.tau_m_ms, pm.tolerance_ms,
         [&] {
-          stop_check_.tick();  // a tolerance near the rounding of t makes a long search
+          b.stop_check.tick();  // a tolerance near the rounding of t makes a long search
           return rng.normal();
         },
         [&] { return rng.uniform_open0(); });
-    spike(n, mem.t_last_ms + dt);
+    spike(b, n, mem.t_last_ms + dt);
   }
 }
 
-void EventDriver::spike(NodeId n, double t) {
+void EventDriver::spike(Block& b, NodeId n, double t) {
   const std::uint16_t pop_index = net_.population_of(n);
   const PopulationModel& pm = models_[pop_index];
   const PopulationTable& pop = net_.populations()[pop_index];
   if (t < duration_ms_) {
-    ++stats_.spikes_per_population[pop_index];
-    if (pm.recorded) epoch_spikes_.push_back({t, n});
+    ++b.spikes_per_population[pop_index];
+    if (pm.recorded) b.spikes.push_back({t, n});
   }
   for (std::uint32_t g = 0; g < pop.group_delays_ms.size(); ++g) {
     if (net_.group_begin(n, g) == net_.group_end(n, g)) continue;
@@ -591,8 +704,8 @@ void EventDriver::spike(NodeId n, double t) {
     // the max only repairs the last-bit rounding of t + delay against the epoch
     // end, so that an instant's deliveries are never split over two epochs.
     const double arrival_ms = t + pop.group_delays_ms[g];
-    queue_.push({pm.lif ? std::max(arrival_ms, epoch_end_ms_) : arrival_ms, n, g});
-    ++stats_.queue_entries;
+    b.outgoing.push_back({pm.lif ? std::max(arrival_ms, epoch_end_ms_) : arrival_ms, n, g});
+    ++b.queue_entries;
   }
   if (!pm.lif) return;
   Membrane& mem = membrane_[n];
@@ -630,6 +743,17 @@ void EventDriver::refresh_next_internal(NodeId n) {
   membrane_[n].next_internal = which;
 }
 
-void EventDriver::flush_epoch() { hand_over_batch(sink_, epoch_spikes_, epoch_samples_); }
+// The blocks' spikes and samples, merged (hand_over_batch sorts them into a total
+// order, so the merge order is immaterial).
+void EventDriver::flush_epoch() {
+  Block& into = blocks_.front();
+  for (std::size_t i = 1; i < blocks_.size(); ++i) {
+    into.spikes.insert(into.spikes.end(), blocks_[i].spikes.begin(), blocks_[i].spikes.end());
+    into.samples.insert(into.samples.end(), blocks_[i].samples.begin(), blocks_[i].samples.end());
+    blocks_[i].spikes.clear();
+    blocks_[i].samples.clear();
+  }
+  hand_over_batch(sink_, into.spikes, into.samples);
+}
 
 }  // namespace spikeq::event

@@ -15,6 +15,21 @@
 // and MPI ranks; here it also bounds how long spikes wait before being sorted
 // and handed to the sink.
 //
+// Threads. One network runs over T threads by that split: the nodes are cut into
+// T blocks of consecutive ids (about equal LIF counts), and in each epoch every
+// block walks the same list of the epoch's deliveries (taken from the queue in
+// (time, source, group) order before the epoch starts) and takes only the pulses
+// of its own targets (a delay group's row is ascending in target, so the block's
+// part of a row is found by binary search). A block writes only its own nodes'
+// state and its own scratch (spikes, samples, outgoing deliveries, counts); the
+// blocks' outgoing deliveries enter the queue and their spikes the sink at the
+// epoch's end. What a node does depends only on the pulses that reach it and on
+// its own random streams, never on which block or thread it is in, and every
+// merge is into a total order (queue by (time, source, group), spikes by (time,
+// node), samples by (time, probe, node)), so the output is identical for every T.
+// Serial per epoch: taking the deliveries off the queue, Poisson source trains,
+// pushing the epoch's outgoing deliveries, handing the output to the sink.
+//
 // Simultaneous pulses (models/README.md §3, "Simultaneous pulses"). Everything that
 // reaches a node at one instant t is one jump of the summed weight, followed by
 // one threshold test: the pulses of every delivery with time t (any sources, any
@@ -41,6 +56,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "engine/event/delivery_queue.h"
@@ -59,8 +75,10 @@ class EventDriver {
   // that epoch's start (the epoch's partial output is dropped). Either way the
   // sink holds exactly the uninterrupted run's output before stats.simulated_ms.
   // Other exceptions (std::bad_alloc) propagate.
+  // `threads` (>= 1): how many threads the one network is split over; the
+  // output does not depend on it.
   EventDriver(const Network& network, std::uint64_t trial, RunSink& sink,
-              const std::atomic<bool>* stop = nullptr);
+              const std::atomic<bool>* stop = nullptr, unsigned threads = 1);
   ~EventDriver();
   RunStats run();
 
@@ -105,45 +123,73 @@ class EventDriver {
     std::uint32_t next_index;
   };
 
+  // A thread's share of an epoch: nodes [first, last) and everything the block
+  // writes besides its nodes' state. Blocks share nothing writable.
+  struct Block {
+    NodeId first = 0, last = 0;
+    bool whole = false;  // every node: rows are taken whole, no search
+    StopCheck stop_check;
+    bool stopped = false;  // a stop was seen inside the epoch
+    std::vector<NodeId> touched;  // targets hit more than once in this instant
+    std::vector<SpikeRecord> spikes;
+    std::vector<VoltageSample> samples;
+    std::vector<Delivery> outgoing;  // of the epoch's spikes, queued at its end
+    std::vector<std::uint64_t> spikes_per_population;
+    std::uint64_t recurrent_pulses = 0, external_pulses = 0, queue_entries = 0;
+  };
+  // Targets [begin, end) of one delivery inside a block.
+  struct Row {
+    std::uint64_t begin, end;
+  };
+
   void init_state();
   void init_pulse_counts();
+  void init_blocks(unsigned threads);
+  void run_epochs();
   void run_epoch(double t_end, bool last);
-  void emit_source_spikes(double t_end);
+  void take_epoch_deliveries(double t_end);
+  void run_block(Block& b, double t_end, bool last);
+  void end_epoch_nodes(Block& b, double t_end, bool last);
+  void emit_source_spikes(Block& b, double t_end);
+  void queue_outgoing(Block& b);
+  void collect_counts(Block& b);
 
   // Delivery of one instant's spikes (see "Simultaneous pulses" above).
   static constexpr std::uint64_t kPrefetchAhead = 8;  // targets fetched ahead in fan-out loops
   void prefetch_target(NodeId n, bool has_trains) const;
   static constexpr std::uint8_t kUnmarked = 0, kSeen = 1, kSeveral = 2;  // instant_marks_
   struct ScaleCache;
-  void deliver_single(const Delivery& d);
-  void deliver_coincident(double t);
-  void prefetch_row(const Delivery& d) const;
-  void mark_targets(const Delivery& d);
-  void start_counting(NodeId n);
-  // LastUnmarked: d is the instant's last delivery and its targets were not
-  // marked (they cannot repeat), so a kSeen target is found hit twice here.
+  Row row_in(const Block& b, const Delivery& d) const;
+  void deliver_single(Block& b, const Delivery& d, Row row);
+  void deliver_coincident(Block& b, std::size_t first, std::size_t end);
+  void prefetch_row(Row row) const;
+  void mark_targets(Block& b, Row row);
+  void start_counting(Block& b, NodeId n);
+  // LastUnmarked: the row is the instant's last delivery and its targets were
+  // not marked (they cannot repeat), so a kSeen target is found hit twice here.
   template <bool LastUnmarked>
-  void take_pulses(const Delivery& d, double t, ScaleCache& cache);
+  void take_pulses(Block& b, Row row, double t, ScaleCache& cache);
   // n's pulses at instant t, after its events before t: `recurrent_mv` (the sum
   // of the deliveries' weights) plus its own input-train arrivals at exactly t.
   // Inlined into the delivery loops (a call per pulse is measurable there).
-  [[gnu::always_inline]] void receive(NodeId n, double t, double recurrent_mv, const PopulationModel& pm,
-                                      double scale);
-  [[gnu::always_inline]] void receive(NodeId n, double t, double recurrent_mv, const ScaleCache& cache);
+  [[gnu::always_inline]] void receive(Block& b, NodeId n, double t, double recurrent_mv,
+                                      const PopulationModel& pm, double scale);
+  [[gnu::always_inline]] void receive(Block& b, NodeId n, double t, double recurrent_mv, const ScaleCache& cache);
   // At instant t (n's next own event): a crossing fires n, and the summed weight
   // of the input trains arriving at t is returned (the trains move on).
-  double own_pulses_at(NodeId n, double t);
-  void advance(NodeId n, double t_until);
-  void sample_probe(NodeId n, std::uint32_t probe_cursor, double t);
+  double own_pulses_at(Block& b, NodeId n, double t);
+  void advance(Block& b, NodeId n, double t_until);
+  void sample_probe(Block& b, NodeId n, std::uint32_t probe_cursor, double t);
   // One jump of w_mv at t and one threshold test. `scale` is e^((t - base)/tau)
   // of n's population when it is scaled (else unused).
-  [[gnu::always_inline]] void pulse(NodeId n, double t, double w_mv, const PopulationModel& pm, double scale);
-  void propagate(NodeId n, double t);
-  double voltage_at(NodeId n, double t);
+  [[gnu::always_inline]] void pulse(Block& b, NodeId n, double t, double w_mv, const PopulationModel& pm,
+                                    double scale);
+  void propagate(Block& b, NodeId n, double t);
+  double voltage_at(Block& b, NodeId n, double t);
   double scale_at(const PopulationModel& pm, double t) const;
   void rebase_scaled(NodeId n, const PopulationModel& pm, double new_base_ms);
-  void propagate_noisy(NodeId n, double t);
-  void spike(NodeId n, double t);
+  void propagate_noisy(Block& b, NodeId n, double t);
+  void spike(Block& b, NodeId n, double t);
   void refresh_next_internal(NodeId n);
   double next_interval_ms(InputTrain& train) const;
   void flush_epoch();
@@ -151,8 +197,7 @@ class EventDriver {
   const Network& net_;
   std::uint64_t trial_;
   RunSink& sink_;
-  StopCheck stop_check_;  // polled in the loops that can run long, never per pulse
-  std::vector<std::uint64_t> epoch_start_spikes_;  // counts at the epoch's start, restored on a stop
+  const std::atomic<bool>* stop_;
   double duration_ms_;
   double epoch_ms_;
   double base_ms_ = 0;  // time origin of the scaled membranes (the current epoch start)
@@ -174,7 +219,10 @@ class EventDriver {
 
   DeliveryQueue queue_;
   double epoch_end_ms_ = 0;  // end of the epoch being run: no LIF spike is delivered before it
-  std::vector<Delivery> instant_;  // the deliveries popped for one instant
+  // The epoch's deliveries in queue order, and where each instant starts in them
+  // (one more entry: the end).
+  std::vector<Delivery> epoch_deliveries_;
+  std::vector<std::size_t> instant_starts_;
   // Pulse counts of one instant (deliver_coincident): per node, one per slot,
   // valid for the nodes in touched_ (the targets hit more than once), which are
   // zeroed when first found so. Every mark is kUnmarked between instants.
@@ -183,9 +231,10 @@ class EventDriver {
   std::vector<std::uint32_t> pulse_counts_;
   std::uint32_t slots_ = 0;
   std::vector<std::uint8_t> instant_marks_;  // per node: kSeen (hit once so far), kSeveral
-  std::vector<NodeId> touched_;  // targets hit more than once in this instant
-  std::vector<SpikeRecord> epoch_spikes_;
-  std::vector<VoltageSample> epoch_samples_;
+  // blocks_[0] alone does the serial work (source trains, spikes at t = 0) too.
+  std::vector<Block> blocks_;
+  struct Parallel;  // the task arena, when threads > 1
+  std::unique_ptr<Parallel> parallel_;
   RunStats stats_;
 };
 

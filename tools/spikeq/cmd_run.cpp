@@ -10,6 +10,7 @@
 #include <new>
 #include <optional>
 
+#include <tbb/info.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -159,6 +160,8 @@ int run_one(const NetworkSpec& spec, const RunOptions& opt, const std::string& d
   how.abandon_build = &g_abandon;
   how.progress = &meter;
   how.building = &g_building;  // from then on a signal abandons the file build
+  how.threads = opt.threads > 0 ? static_cast<unsigned>(opt.threads)
+                                : static_cast<unsigned>(tbb::info::default_concurrency());
   meter.started(0);
   // A caller that watches (the Python module) sees the same meter.
   struct Unwatch {
@@ -296,8 +299,9 @@ Subcommand add_run(CLI::App& app) {
   add_override_flag(*sub, "--trials", "simulation.trials", opt->flag_sets,
                     "Independent trials, run in parallel (is --set simulation.trials=N)");
   add_count_flag(*sub, "--threads", opt->threads, 1, limits::kMaxThreads,
-                 "more threads than cores only add stacks and contention", "Threads for trials and sweep points, "
-                 "1 to 1024 (default: every core)");
+                 "more threads than cores only add stacks and contention", "Threads: for trials and sweep points first; "
+                 "what is left splits each network (one run: all of them), 1 to 1024 (default: every core); "
+                 "spikes do not depend on it");
   add_count_flag(*sub, "--trial", opt->trial, 0, limits::kMaxTrials - 1, "trials are numbered below 1e6",
                  "Run only trial K (RNG streams of (seed, K)), in the flat layout", &opt->trial_given);
   sub->add_flag("--redraw-connectivity", opt->redraw_connectivity,

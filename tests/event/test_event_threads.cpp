@@ -1,0 +1,158 @@
+// One network split over T threads (EventDriver, "Threads" in its header): spikes,
+// voltage samples and every count must be identical for every T, T = 1 included.
+// The netdefs cover what could tell the blocks apart: recurrent rows that cross
+// block boundaries, multapses and two projections into one population (coincident
+// pulses counted per node), two delay groups, noisy membranes (crossings found
+// between events), drift above threshold (predicted crossings), shared Poisson
+// source trains with a delay shorter than the epoch, refractoriness and probes.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "engine/core/network.h"
+#include "engine/event/event_driver.h"
+#include "netdefs/loader.h"
+
+using namespace spikeq;
+
+namespace {
+
+struct Collector : RunSink {
+  void spikes(std::span<const SpikeRecord> batch) override {
+    spike_list.insert(spike_list.end(), batch.begin(), batch.end());
+    if (stop_after_batches > 0 && ++batches == stop_after_batches) stop->store(true);
+  }
+  void samples(std::span<const VoltageSample> batch) override {
+    sample_list.insert(sample_list.end(), batch.begin(), batch.end());
+  }
+  std::vector<SpikeRecord> spike_list;
+  std::vector<VoltageSample> sample_list;
+  int stop_after_batches = 0, batches = 0;
+  std::atomic<bool>* stop = nullptr;
+};
+
+struct Outcome {
+  std::vector<SpikeRecord> spikes;
+  std::vector<VoltageSample> samples;
+  RunStats stats;
+};
+
+Outcome run(const Network& net, unsigned threads, int stop_after_batches = 0) {
+  std::atomic<bool> stop{false};
+  Collector sink;
+  sink.stop_after_batches = stop_after_batches;
+  sink.stop = &stop;
+  EventDriver driver(net, 3, sink, &stop, threads);
+  Outcome o;
+  o.stats = driver.run();
+  o.spikes = std::move(sink.spike_list);
+  o.samples = std::move(sink.sample_list);
+  return o;
+}
+
+bool same_spikes(const std::vector<SpikeRecord>& a, const std::vector<SpikeRecord>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i].time_ms != b[i].time_ms || a[i].node != b[i].node) return false;
+  return true;
+}
+
+bool same_samples(const std::vector<VoltageSample>& a, const std::vector<VoltageSample>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i].time_ms != b[i].time_ms || a[i].probe != b[i].probe || a[i].node != b[i].node ||
+        a[i].v_mv != b[i].v_mv)
+      return false;
+  return true;
+}
+
+void check_same(const Outcome& reference, const Outcome& o) {
+  CHECK(same_spikes(reference.spikes, o.spikes));
+  CHECK(same_samples(reference.samples, o.samples));
+  CHECK(reference.stats.spikes_per_population == o.stats.spikes_per_population);
+  CHECK(reference.stats.recurrent_pulses == o.stats.recurrent_pulses);
+  CHECK(reference.stats.external_pulses == o.stats.external_pulses);
+  CHECK(reference.stats.queue_entries == o.stats.queue_entries);
+  CHECK(reference.stats.simulated_ms == o.stats.simulated_ms);
+}
+
+// A small Brunel network in the asynchronous irregular regime (rows of ~80
+// targets over two LIF populations), with multapses in "ee" and two projections
+// from exc into inh with one delay (coincident pulses), inhibition on a second
+// delay group, and probes on a few nodes of each population.
+const char* kBrunel = R"(
+name: "threads_brunel" duration_ms: 150 seed: 11
+populations { name: "ext" size: 200 poisson { rate_hz: 20 } }
+populations { name: "exc" size: 400 lif { tau_m_ms: 20 v_th_mv: 20 v_reset_mv: 10 t_ref_ms: 2
+  v_init { uniform { low_mv: 0 high_mv: 20 } } } }
+populations { name: "inh" size: 100 lif { tau_m_ms: 20 v_th_mv: 20 v_reset_mv: 10 t_ref_ms: 2
+  v_init { uniform { low_mv: 0 high_mv: 20 } } } }
+projections { source: "ext" target: "exc" fixed_indegree { indegree: 200 allow_multapses: true } weight_mv: 0.5 }
+projections { source: "ext" target: "inh" all_to_all {} weight_mv: 0.5 }
+projections { source: "exc" target: "exc" fixed_indegree { indegree: 40 allow_multapses: true } weight_mv: 0.2 delay_ms: 1.5 }
+projections { source: "exc" target: "inh" fixed_indegree { indegree: 30 } weight_mv: 0.2 delay_ms: 1.5 }
+projections { source: "exc" target: "inh" fixed_indegree { indegree: 10 } weight_mv: 0.3 delay_ms: 1.5 }
+projections { source: "inh" target: "exc" fixed_indegree { indegree: 10 } weight_mv: -1.0 delay_ms: 2.0 }
+projections { source: "inh" target: "inh" fixed_indegree { indegree: 10 } weight_mv: -1.0 delay_ms: 2.0 }
+recording {
+  voltage_probes { population: "exc" node_ids: 0 node_ids: 199 node_ids: 200 node_ids: 399 interval_ms: 0.7 start_ms: 0.3 }
+  voltage_probes { population: "inh" interval_ms: 5 start_ms: 0 }
+}
+)";
+
+// Noisy membranes (crossings between events) fed by a shared Poisson source train
+// whose delay (0.4 ms) is shorter than the epoch (1 ms), plus a population driven
+// above threshold (predicted crossings) that inhibits the noisy one.
+const char* kNoisyAndDrift = R"(
+name: "threads_noisy" duration_ms: 120 seed: 4
+populations { name: "src" size: 50 poisson { rate_hz: 40 } }
+populations { name: "noisy" size: 300 lif { tau_m_ms: 10 v_th_mv: 20 v_reset_mv: 10 t_ref_ms: 1
+  v_init { uniform { low_mv: 5 high_mv: 20 } } mu_mv: 14 sigma_mv: 4 } }
+populations { name: "drift" size: 70 lif { tau_m_ms: 15 v_th_mv: 20 v_reset_mv: 10 t_ref_ms: 0
+  v_init { uniform { low_mv: 10 high_mv: 20 } } mu_mv: 24 } }
+projections { source: "src" target: "noisy" fixed_indegree { indegree: 5 } independent_trains: false weight_mv: 0.8 delay_ms: 0.4 }
+projections { source: "noisy" target: "noisy" fixed_indegree { indegree: 20 } weight_mv: 0.3 delay_ms: 1 }
+projections { source: "drift" target: "noisy" fixed_indegree { indegree: 7 } weight_mv: -0.4 delay_ms: 1.25 }
+projections { source: "noisy" target: "drift" fixed_indegree { indegree: 15 } weight_mv: -0.6 delay_ms: 1 }
+recording { voltage_probes { population: "noisy" node_ids: 0 node_ids: 150 node_ids: 299 interval_ms: 0.25 start_ms: 0 } }
+)";
+
+}  // namespace
+
+TEST_CASE("one network over T threads: identical spikes, samples and counts for every T") {
+  for (const char* text : {kBrunel, kNoisyAndDrift}) {
+    const NetworkSpec spec = load_netdef_text(text, "threads.pbtxt");
+    CAPTURE(spec.name);
+    const Network net(spec);
+    const Outcome reference = run(net, 1);
+    REQUIRE(reference.spikes.size() > 500);  // the network is active: the split is exercised
+    REQUIRE(reference.stats.recurrent_pulses > 10000);
+    // T > LIF nodes: at most one block per node.
+    for (unsigned threads : {2u, 3u, 4u, 7u, 2000u}) {
+      CAPTURE(threads);
+      check_same(reference, run(net, threads));
+    }
+  }
+}
+
+TEST_CASE("one network over T threads: a stop at an epoch boundary leaves a prefix, identical for every T") {
+  const NetworkSpec spec = load_netdef_text(kBrunel, "threads.pbtxt");
+  const Network net(spec);
+  const Outcome whole = run(net, 1);
+  const Outcome stopped1 = run(net, 1, 20);
+  REQUIRE(stopped1.stats.interrupted);
+  REQUIRE(stopped1.stats.simulated_ms < spec.duration_ms);
+  for (unsigned threads : {2u, 3u}) {
+    CAPTURE(threads);
+    const Outcome stopped = run(net, threads, 20);
+    check_same(stopped1, stopped);
+    CHECK(stopped.stats.interrupted);
+  }
+  // The stopped run's spikes are the whole run's before the time reached.
+  std::vector<SpikeRecord> prefix;
+  for (const SpikeRecord& s : whole.spikes)
+    if (s.time_ms < stopped1.stats.simulated_ms) prefix.push_back(s);
+  CHECK(same_spikes(prefix, stopped1.spikes));
+}
