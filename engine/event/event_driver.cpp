@@ -63,8 +63,9 @@ struct EventDriver::Parallel {
 EventDriver::~EventDriver() = default;
 
 EventDriver::EventDriver(const Network& network, std::uint64_t trial, RunSink& sink,
-                         const std::atomic<bool>* stop, unsigned threads)
-    : net_(network), trial_(trial), sink_(sink), stop_(stop), duration_ms_(network.spec().duration_ms) {
+                         const std::atomic<bool>* stop, unsigned threads, EpochExchange* exchange)
+    : net_(network), trial_(trial), sink_(sink), stop_(stop), exchange_(exchange),
+      duration_ms_(network.spec().duration_ms) {
   const NetworkSpec& spec = net_.spec();
   // Epoch length: the smallest delay of any LIF-sourced projection (d_min); with
   // none, 10 ms, a bound on how long output waits before reaching the sink.
@@ -112,35 +113,46 @@ EventDriver::EventDriver(const Network& network, std::uint64_t trial, RunSink& s
   init_state();
 }
 
-// Blocks of consecutive node ids with about equal numbers of LIF nodes (Poisson
-// nodes receive nothing: they go with whichever block they fall in).
+// This process's range of nodes (all of them when it is the only one), cut into
+// blocks of consecutive ids with about equal numbers of LIF nodes (Poisson nodes
+// receive nothing: they go with whichever range and block they fall in).
 void EventDriver::init_blocks(unsigned threads) {
   const NetworkSpec& spec = net_.spec();
   std::uint64_t lif_nodes = 0;
   for (std::size_t i = 0; i < spec.populations.size(); ++i)
     if (spec.populations[i].kind == ModelKind::Lif) lif_nodes += net_.populations()[i].size;
-  const std::uint64_t count = std::max<std::uint64_t>(1, std::min<std::uint64_t>(threads, lif_nodes));
+  const std::uint64_t rank = exchange_ ? exchange_->rank() : 0, ranks = exchange_ ? exchange_->ranks() : 1;
+  records_sources_ = rank == 0;
+  // LIF nodes [lo, hi) in LIF order, and the node ids that bound them.
+  const std::uint64_t lo = rank * lif_nodes / ranks, hi = (rank + 1) * lif_nodes / ranks;
+  own_first_ = rank == 0 ? 0 : lif_node(lo);
+  own_last_ = rank + 1 == ranks ? net_.node_count() : lif_node(hi);
+  const std::uint64_t count = std::max<std::uint64_t>(1, std::min<std::uint64_t>(threads, hi - lo));
   blocks_.resize(count);
-  // Cut k lies after the (k * lif_nodes / count)-th LIF node.
-  std::uint64_t seen = 0;
-  std::size_t k = 1;
-  for (std::size_t i = 0; i < spec.populations.size() && k < count; ++i) {
-    if (spec.populations[i].kind != ModelKind::Lif) continue;
-    const PopulationTable& pop = net_.populations()[i];
-    while (k < count && k * lif_nodes / count < seen + pop.size) {
-      blocks_[k].first = pop.first + static_cast<NodeId>(k * lif_nodes / count - seen);
-      blocks_[k - 1].last = blocks_[k].first;
-      ++k;
-    }
-    seen += pop.size;
+  for (std::uint64_t k = 1; k < count; ++k) {
+    blocks_[k].first = lif_node(lo + k * (hi - lo) / count);
+    blocks_[k - 1].last = blocks_[k].first;
   }
-  blocks_.back().last = net_.node_count();
-  blocks_.front().whole = count == 1;
+  blocks_.front().first = own_first_;
+  blocks_.back().last = own_last_;
+  blocks_.front().whole = count == 1 && ranks == 1;
   for (Block& b : blocks_) {
     b.stop_check = StopCheck(stop_);
     b.spikes_per_population.assign(spec.populations.size(), 0);
   }
   if (count > 1) parallel_ = std::make_unique<Parallel>(static_cast<unsigned>(count));
+}
+
+// The node id of LIF node number `rank` in LIF order (the node count past the last).
+NodeId EventDriver::lif_node(std::uint64_t rank) const {
+  const NetworkSpec& spec = net_.spec();
+  for (std::size_t i = 0; i < spec.populations.size(); ++i) {
+    if (spec.populations[i].kind != ModelKind::Lif) continue;
+    const PopulationTable& pop = net_.populations()[i];
+    if (rank < pop.size) return pop.first + static_cast<NodeId>(rank);
+    rank -= pop.size;
+  }
+  return net_.node_count();
 }
 
 void EventDriver::init_pulse_counts() {
@@ -255,20 +267,23 @@ void EventDriver::init_state() {
       membrane_[n].v_mv = pm.scaled ? v - pm.m_mv : v;  // base 0: scale 1
       if (pm.noisy) noise_rng_[n] = RngStream(seed, trial_, Purpose::MembraneNoise, i, local);
       if (v >= pm.v_th_mv) {
-        spike(blocks_.front(), n, 0.0);  // starting at or above threshold fires at once
+        // Starting at or above threshold fires at once (the process owning n
+        // fires it; its deliveries are traded at the first epoch's end).
+        if (owns(n)) spike(blocks_.front(), n, 0.0);
       } else if (pm.drift_crosses) {
         crossing_ms_[n] = lif::time_to_threshold_ms(v, pm.m_mv, pm.v_th_mv, pm.tau_m_ms);
       }
       refresh_next_internal(n);
     }
   }
-  queue_outgoing(blocks_.front());
 }
 
 // A stop seen at an epoch boundary ends the run there. A stop seen inside an
 // epoch (StopCheck in the loops that can run long) abandons that epoch: its
 // spikes and samples are dropped and the run ends at the epoch's start, so what
 // reached the sink is exactly the uninterrupted run's output before that time.
+// With several processes the stop is agreed in the epoch's trade, so all of them
+// end at the same epoch, in either way.
 RunStats EventDriver::run() {
   queue_.reserve(1024);
   try {
@@ -283,6 +298,7 @@ RunStats EventDriver::run() {
     }
     stats_.interrupted = true;
   }
+  if (exchange_) sum_over_processes();
   return stats_;
 }
 
@@ -290,20 +306,36 @@ void EventDriver::run_epochs() {
   double t = 0;
   std::uint64_t k = 0;
   while (t < duration_ms_) {
-    if (stop_ && stop_->load(std::memory_order_relaxed)) throw Stopped();
+    if (!exchange_ && stop_ && stop_->load(std::memory_order_relaxed)) throw Stopped();
     // Epoch ends as multiples of epoch_ms, so rounding never accumulates.
     const double t_end = std::min(duration_ms_, static_cast<double>(++k) * epoch_ms_);
-    run_epoch(t_end, t_end >= duration_ms_);
+    const bool stop_after = run_epoch(t_end, t_end >= duration_ms_);
     t = t_end;
     stats_.simulated_ms = t;
     fault_point("run");
+    if (stop_after && t < duration_ms_) {
+      stats_.interrupted = true;
+      return;
+    }
   }
 }
 
-void EventDriver::run_epoch(double t_end, bool last) {
+void EventDriver::sum_over_processes() {
+  std::vector<std::uint64_t> counts = stats_.spikes_per_population;
+  counts.push_back(stats_.recurrent_pulses);
+  counts.push_back(stats_.external_pulses);
+  counts.push_back(stats_.queue_entries);
+  exchange_->sum(counts);
+  const std::size_t pops = stats_.spikes_per_population.size();
+  std::copy_n(counts.begin(), pops, stats_.spikes_per_population.begin());
+  stats_.recurrent_pulses = counts[pops];
+  stats_.external_pulses = counts[pops + 1];
+  stats_.queue_entries = counts[pops + 2];
+}
+
+bool EventDriver::run_epoch(double t_end, bool last) {
   epoch_end_ms_ = t_end;
   emit_source_spikes(blocks_.front(), t_end);
-  queue_outgoing(blocks_.front());
   take_epoch_deliveries(t_end);
   if (parallel_) {
     // One block per thread, each kept by its thread from epoch to epoch (static
@@ -317,14 +349,31 @@ void EventDriver::run_epoch(double t_end, bool last) {
   } else {
     run_block(blocks_.front(), t_end, last);
   }
-  for (const Block& b : blocks_)
-    if (b.stopped) throw Stopped();
+  EpochFlags flags;
+  for (const Block& b : blocks_) flags.abandon |= b.stopped;
+  if (flags.abandon && !exchange_) throw Stopped();
   base_ms_ = t_end;
+  outgoing_.clear();
   for (Block& b : blocks_) {
-    queue_outgoing(b);
-    collect_counts(b);
+    outgoing_.insert(outgoing_.end(), b.outgoing.begin(), b.outgoing.end());
+    b.outgoing.clear();
   }
+  Block& root = blocks_.front();
+  for (std::size_t i = 1; i < blocks_.size(); ++i) {  // one list each; hand_over_batch sorts them
+    root.spikes.insert(root.spikes.end(), blocks_[i].spikes.begin(), blocks_[i].spikes.end());
+    root.samples.insert(root.samples.end(), blocks_[i].samples.begin(), blocks_[i].samples.end());
+    blocks_[i].spikes.clear();
+    blocks_[i].samples.clear();
+  }
+  if (exchange_) {
+    flags.stop = stop_ && stop_->load(std::memory_order_relaxed);
+    flags = exchange_->trade(outgoing_, root.spikes, root.samples, flags);
+    if (flags.abandon) throw Stopped();
+  }
+  for (const Delivery& d : outgoing_) queue_.push(d);
+  for (Block& b : blocks_) collect_counts(b);
   flush_epoch();
+  return flags.stop;
 }
 
 // Every delivery of an instant t < t_end is queued by now (LIF spikes of this
@@ -379,11 +428,6 @@ void EventDriver::end_epoch_nodes(Block& b, double t_end, bool last) {
       if (pm.scaled) rebase_scaled(n, pm, t_end);
     }
   }
-}
-
-void EventDriver::queue_outgoing(Block& b) {
-  for (const Delivery& d : b.outgoing) queue_.push(d);
-  b.outgoing.clear();
 }
 
 void EventDriver::collect_counts(Block& b) {
@@ -694,7 +738,7 @@ void EventDriver::spike(Block& b, NodeId n, double t) {
   const std::uint16_t pop_index = net_.population_of(n);
   const PopulationModel& pm = models_[pop_index];
   const PopulationTable& pop = net_.populations()[pop_index];
-  if (t < duration_ms_) {
+  if (t < duration_ms_ && (pm.lif || records_sources_)) {
     ++b.spikes_per_population[pop_index];
     if (pm.recorded) b.spikes.push_back({t, n});
   }
@@ -704,8 +748,13 @@ void EventDriver::spike(Block& b, NodeId n, double t) {
     // the max only repairs the last-bit rounding of t + delay against the epoch
     // end, so that an instant's deliveries are never split over two epochs.
     const double arrival_ms = t + pop.group_delays_ms[g];
-    b.outgoing.push_back({pm.lif ? std::max(arrival_ms, epoch_end_ms_) : arrival_ms, n, g});
-    ++b.queue_entries;
+    // A Poisson source's spike (emitted before the epoch, by every process) may
+    // be due in this epoch: straight into the heap.
+    if (pm.lif)
+      b.outgoing.push_back({std::max(arrival_ms, epoch_end_ms_), n, g});
+    else
+      queue_.push({arrival_ms, n, g});
+    if (pm.lif || records_sources_) ++b.queue_entries;
   }
   if (!pm.lif) return;
   Membrane& mem = membrane_[n];
@@ -743,17 +792,8 @@ void EventDriver::refresh_next_internal(NodeId n) {
   membrane_[n].next_internal = which;
 }
 
-// The blocks' spikes and samples, merged (hand_over_batch sorts them into a total
-// order, so the merge order is immaterial).
-void EventDriver::flush_epoch() {
-  Block& into = blocks_.front();
-  for (std::size_t i = 1; i < blocks_.size(); ++i) {
-    into.spikes.insert(into.spikes.end(), blocks_[i].spikes.begin(), blocks_[i].spikes.end());
-    into.samples.insert(into.samples.end(), blocks_[i].samples.begin(), blocks_[i].samples.end());
-    blocks_[i].spikes.clear();
-    blocks_[i].samples.clear();
-  }
-  hand_over_batch(sink_, into.spikes, into.samples);
-}
+// The epoch's spikes and samples, gathered into the first block by run_epoch
+// (hand_over_batch sorts them into a total order).
+void EventDriver::flush_epoch() { hand_over_batch(sink_, blocks_.front().spikes, blocks_.front().samples); }
 
 }  // namespace spikeq::event

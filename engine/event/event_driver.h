@@ -30,6 +30,17 @@
 // Serial per epoch: taking the deliveries off the queue, Poisson source trains,
 // pushing the epoch's outgoing deliveries, handing the output to the sink.
 //
+// Processes (MPI ranks, engine/event/epoch_exchange.h). With an EpochExchange of
+// R processes, process r owns the r-th of R ranges of consecutive node ids (about
+// equal LIF counts), cut further into its T thread blocks, and simulates only
+// those nodes. At each epoch end the processes trade the deliveries their spikes
+// cause (everyone's go into every heap), the recorded spikes and samples (to rank
+// 0, whose sink alone receives output) and the stop flags (so all stop at the
+// same epoch); the counts are summed at the end. Every process emits every
+// Poisson source's train (cheap, and no trade before the epoch), but only rank 0
+// records and counts them. Since every node sees the same pulses as in one
+// process, the output is identical for every R and T.
+//
 // Simultaneous pulses (models/README.md §3, "Simultaneous pulses"). Everything that
 // reaches a node at one instant t is one jump of the summed weight, followed by
 // one threshold test: the pulses of every delivery with time t (any sources, any
@@ -60,6 +71,7 @@
 #include <vector>
 
 #include "engine/event/delivery_queue.h"
+#include "engine/event/epoch_exchange.h"
 #include "engine/core/network.h"
 #include "engine/core/recording.h"
 #include "engine/core/run_stats.h"
@@ -76,9 +88,11 @@ class EventDriver {
   // sink holds exactly the uninterrupted run's output before stats.simulated_ms.
   // Other exceptions (std::bad_alloc) propagate.
   // `threads` (>= 1): how many threads the one network is split over; the
-  // output does not depend on it.
+  // output does not depend on it. `exchange`: this is one of several processes
+  // running the network together (see "Processes"); null: the only one.
   EventDriver(const Network& network, std::uint64_t trial, RunSink& sink,
-              const std::atomic<bool>* stop = nullptr, unsigned threads = 1);
+              const std::atomic<bool>* stop = nullptr, unsigned threads = 1,
+              EpochExchange* exchange = nullptr);
   ~EventDriver();
   RunStats run();
 
@@ -145,13 +159,16 @@ class EventDriver {
   void init_state();
   void init_pulse_counts();
   void init_blocks(unsigned threads);
+  NodeId lif_node(std::uint64_t rank) const;
+  bool owns(NodeId n) const { return n >= own_first_ && n < own_last_; }
   void run_epochs();
-  void run_epoch(double t_end, bool last);
+  // Returns true when the processes agreed to stop after this epoch.
+  bool run_epoch(double t_end, bool last);
+  void sum_over_processes();
   void take_epoch_deliveries(double t_end);
   void run_block(Block& b, double t_end, bool last);
   void end_epoch_nodes(Block& b, double t_end, bool last);
   void emit_source_spikes(Block& b, double t_end);
-  void queue_outgoing(Block& b);
   void collect_counts(Block& b);
 
   // Delivery of one instant's spikes (see "Simultaneous pulses" above).
@@ -198,6 +215,9 @@ class EventDriver {
   std::uint64_t trial_;
   RunSink& sink_;
   const std::atomic<bool>* stop_;
+  EpochExchange* exchange_;
+  NodeId own_first_ = 0, own_last_ = 0;  // this process's nodes
+  bool records_sources_ = true;  // Poisson sources are counted and recorded here (rank 0)
   double duration_ms_;
   double epoch_ms_;
   double base_ms_ = 0;  // time origin of the scaled membranes (the current epoch start)
@@ -223,6 +243,7 @@ class EventDriver {
   // (one more entry: the end).
   std::vector<Delivery> epoch_deliveries_;
   std::vector<std::size_t> instant_starts_;
+  std::vector<Delivery> outgoing_;  // the epoch's deliveries from all blocks (and processes)
   // Pulse counts of one instant (deliver_coincident): per node, one per slot,
   // valid for the nodes in touched_ (the targets hit more than once), which are
   // zeroed when first found so. Every mark is kUnmarked between instants.

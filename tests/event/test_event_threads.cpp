@@ -9,10 +9,12 @@
 
 #include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/core/network.h"
 #include "engine/event/event_driver.h"
+#include "local_exchange.h"
 #include "netdefs/loader.h"
 
 using namespace spikeq;
@@ -50,6 +52,35 @@ Outcome run(const Network& net, unsigned threads, int stop_after_batches = 0) {
   o.spikes = std::move(sink.spike_list);
   o.samples = std::move(sink.sample_list);
   return o;
+}
+
+// R EventDrivers as R processes (LocalExchangeGroup), T threads each: rank 0's
+// sink gets the output, and every rank returns the same summed stats.
+Outcome run_split(const Network& net, unsigned ranks, unsigned threads, int stop_after_batches = 0) {
+  test::LocalExchangeGroup group(ranks);
+  std::vector<std::atomic<bool>> stops(ranks);
+  std::vector<Collector> sinks(ranks);
+  std::vector<RunStats> stats(ranks);
+  std::vector<std::thread> processes;
+  for (unsigned r = 0; r < ranks; ++r) {
+    stops[r] = false;
+    // A stop reaches one process only (rank ranks-1, from rank 0's sink): the
+    // trade must carry it to the others.
+    sinks[r].stop_after_batches = r == 0 ? stop_after_batches : 0;
+    sinks[r].stop = &stops[ranks - 1];
+    processes.emplace_back([&, r] {
+      test::LocalExchangeGroup::Member member(group, r);
+      EventDriver driver(net, 3, sinks[r], &stops[r], threads, &member);
+      stats[r] = driver.run();
+    });
+  }
+  for (std::thread& p : processes) p.join();
+  for (unsigned r = 1; r < ranks; ++r) {
+    CHECK(sinks[r].spike_list.empty());
+    CHECK(stats[r].spikes_per_population == stats[0].spikes_per_population);
+    CHECK(stats[r].simulated_ms == stats[0].simulated_ms);
+  }
+  return Outcome{std::move(sinks[0].spike_list), std::move(sinks[0].sample_list), stats[0]};
 }
 
 bool same_spikes(const std::vector<SpikeRecord>& a, const std::vector<SpikeRecord>& b) {
@@ -155,4 +186,35 @@ TEST_CASE("one network over T threads: a stop at an epoch boundary leaves a pref
   for (const SpikeRecord& s : whole.spikes)
     if (s.time_ms < stopped1.stats.simulated_ms) prefix.push_back(s);
   CHECK(same_spikes(prefix, stopped1.spikes));
+}
+
+TEST_CASE("one network over R processes x T threads: identical to one process for every R and T") {
+  for (const char* text : {kBrunel, kNoisyAndDrift}) {
+    const NetworkSpec spec = load_netdef_text(text, "threads.pbtxt");
+    CAPTURE(spec.name);
+    const Network net(spec);
+    const Outcome reference = run(net, 1);
+    for (unsigned ranks : {1u, 2u, 3u}) {
+      for (unsigned threads : {1u, 2u}) {
+        CAPTURE(ranks, threads);
+        check_same(reference, run_split(net, ranks, threads));
+      }
+    }
+    // More processes than LIF nodes: some own none.
+    CAPTURE("ranks 600");
+    check_same(reference, run_split(net, 600, 1));
+  }
+}
+
+TEST_CASE("one network over R processes: a stop seen by one process ends all at the same epoch, a prefix") {
+  const NetworkSpec spec = load_netdef_text(kBrunel, "threads.pbtxt");
+  const Network net(spec);
+  const Outcome whole = run(net, 1);
+  const Outcome stopped = run_split(net, 3, 1, 20);
+  REQUIRE(stopped.stats.interrupted);
+  REQUIRE(stopped.stats.simulated_ms < spec.duration_ms);
+  std::vector<SpikeRecord> prefix;
+  for (const SpikeRecord& s : whole.spikes)
+    if (s.time_ms < stopped.stats.simulated_ms) prefix.push_back(s);
+  CHECK(same_spikes(prefix, stopped.spikes));
 }
