@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 
 #include "engine/core/connect.h"
@@ -27,11 +28,6 @@ constexpr std::uint64_t kBlocksPerThread = 4;
 // a quarter byte per edge (or 1 MiB for small networks).
 constexpr double kBlockBytesPerEdge = 0.25;
 constexpr double kMinBlockBudgetBytes = 1 << 20;
-// Kept draws: a source index's bits 0..15 in the edge projection array (free
-// until the projections are written, after the place pass), bits 16..23 in a
-// byte array. Larger source populations are drawn again instead.
-constexpr std::uint64_t kNarrowSources = std::uint64_t{1} << 16;
-constexpr std::uint64_t kKeptSources = std::uint64_t{1} << 24;
 // Edges between a write's prefetch and the write (place pass).
 constexpr std::uint64_t kPrefetchAhead = 16;
 
@@ -147,7 +143,7 @@ class Build {
       // Kept draws live in the projection array, so only when nothing else is
       // written there before the rows are read.
       in.kept = derive_projections_ && ps.rule == RuleKind::FixedIndegree && src.size <= kKeptSources;
-      in.wide = in.kept && src.size > kNarrowSources;
+      in.wide = in.kept && src.size > kKeptNarrowSources;
       in.indegree = ps.indegree;
       if (in.kept) kept_per_target[ps.target] += ps.indegree;
       if (in.wide) wide_per_target[ps.target] += ps.indegree;
@@ -534,8 +530,12 @@ class Build {
 }  // namespace
 
 std::uint64_t build_block_bytes_bound(std::uint64_t slots, std::uint64_t projections, double expected_edges) {
-  const double budget = std::max(kMinBlockBudgetBytes, kBlockBytesPerEdge * expected_edges);
-  return std::max<std::uint64_t>(block_bytes(slots, projections), static_cast<std::uint64_t>(std::min(budget, 1.8e19)));
+  // In doubles: the memory estimate passes counts too large to build, and must
+  // get a huge number back, not a wrapped one.
+  const double one_block = static_cast<double>(slots) * sizeof(std::uint64_t) +
+                           static_cast<double>(projections) * 2 * sizeof(DegreeSum);
+  const double bound = std::max({one_block, kMinBlockBudgetBytes, kBlockBytesPerEdge * expected_edges});
+  return bound < 1.8e19 ? static_cast<std::uint64_t>(bound) : std::numeric_limits<std::uint64_t>::max();
 }
 
 std::uint64_t build_block_count(unsigned threads, std::uint64_t slots, std::uint64_t projections,

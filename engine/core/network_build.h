@@ -46,6 +46,12 @@
 
 namespace spikeq {
 
+// Kept draws (see above): bits 0..15 of a source index in the projection
+// array, bits 16..23 in a byte array when the source population has more than
+// kKeptNarrowSources nodes; above kKeptSources nodes they are drawn again.
+inline constexpr std::uint64_t kKeptNarrowSources = std::uint64_t{1} << 16;
+inline constexpr std::uint64_t kKeptSources = std::uint64_t{1} << 24;
+
 // Memory of the per-block tables (write cursors, degree accumulators) for a
 // network with `slots` (source node, delay group) pairs, `projections`
 // projections and `expected_edges` stored edges: one block, or more when
