@@ -10,16 +10,24 @@ namespace {
 constexpr std::uint64_t kBlock = 4096;
 }  // namespace
 
+void SamplerScratch::ensure(std::uint64_t n) {
+  const std::uint64_t had = pool_.size();
+  if (had >= n) return;
+  pool_.resize(n);
+  std::iota(pool_.begin() + static_cast<std::ptrdiff_t>(had), pool_.end(), static_cast<std::uint32_t>(had));
+}
+
 SourceSampler::SourceSampler(const ProjectionSpec& projection, std::uint64_t source_size,
-                             bool same_population, StopCheck* stop)
-    : projection_(projection),
+                             bool same_population, SamplerScratch& scratch, StopCheck* stop)
+    : rule_(projection.rule),
+      indegree_(projection.indegree),
+      p_(projection.p),
+      allow_multapses_(projection.allow_multapses),
       source_size_(source_size),
       exclude_self_(same_population && !projection.allow_autapses),
+      scratch_(scratch),
       stop_(stop) {
-  if (projection_.rule == RuleKind::FixedIndegree && !projection_.allow_multapses) {
-    pool_.resize(source_size_);
-    std::iota(pool_.begin(), pool_.end(), 0u);
-  }
+  if (rule_ == RuleKind::FixedIndegree && !allow_multapses_) scratch_.ensure(source_size_);
 }
 
 double expected_indegree(const ProjectionSpec& projection, std::uint64_t source_size,
@@ -38,7 +46,7 @@ double expected_indegree(const ProjectionSpec& projection, std::uint64_t source_
 void SourceSampler::draw(std::uint64_t target, RngStream& rng, std::vector<std::uint32_t>& sources) {
   sources.clear();
   const auto t = static_cast<std::uint32_t>(target);
-  switch (projection_.rule) {
+  switch (rule_) {
     case RuleKind::OneToOne:
       sources.push_back(t);
       return;
@@ -51,7 +59,7 @@ void SourceSampler::draw(std::uint64_t target, RngStream& rng, std::vector<std::
       }
       return;
     case RuleKind::PairwiseBernoulli: {
-      const double p = projection_.p;
+      const double p = p_;
       if (p <= 0.0) return;
       // Geometric skipping: the gap to the next accepted source is Geometric(p),
       // so the cost is O(accepted) rather than O(source_size).
@@ -69,10 +77,10 @@ void SourceSampler::draw(std::uint64_t target, RngStream& rng, std::vector<std::
       }
     }
     case RuleKind::FixedIndegree:
-      if (projection_.allow_multapses) {
-        while (sources.size() < projection_.indegree) {
+      if (allow_multapses_) {
+        while (sources.size() < indegree_) {
           if (stop_) stop_->tick(kBlock);
-          const std::uint64_t block_end = std::min<std::uint64_t>(projection_.indegree, sources.size() + kBlock);
+          const std::uint64_t block_end = std::min<std::uint64_t>(indegree_, sources.size() + kBlock);
           while (sources.size() < block_end) {
             const auto s = static_cast<std::uint32_t>(rng.below(source_size_));
             if (!(exclude_self_ && s == t)) sources.push_back(s);
@@ -85,34 +93,40 @@ void SourceSampler::draw(std::uint64_t target, RngStream& rng, std::vector<std::
   }
 }
 
+// A partial Fisher–Yates shuffle of the pool 0..n-1: step k swaps position k
+// with a uniform position j in [k, n) and emits the value now at k. Cost
+// O(indegree): the swaps are undone afterwards, in reverse, so the pool is the
+// identity again for the next draw (of any projection).
 void SourceSampler::draw_without_replacement(std::uint64_t target, RngStream& rng,
                                              std::vector<std::uint32_t>& sources) {
+  std::uint32_t* pool = scratch_.pool_.data();
+  std::vector<std::uint32_t>& swapped_at = scratch_.swapped_at_;
   std::uint64_t n = source_size_;
-  swapped_at_.clear();
+  swapped_at.clear();
   auto swap_and_log = [&](std::uint64_t i, std::uint64_t j) {
-    std::swap(pool_[i], pool_[j]);
-    swapped_at_.push_back(static_cast<std::uint32_t>(j));
+    std::swap(pool[i], pool[j]);
+    swapped_at.push_back(static_cast<std::uint32_t>(j));
   };
   // Keep the target itself out of reach by moving it past the sampled range.
   if (exclude_self_) {
     swap_and_log(n - 1, target);
     --n;
   }
-  for (std::uint64_t block = 0; block < projection_.indegree; block += kBlock) {
+  for (std::uint64_t block = 0; block < indegree_; block += kBlock) {
     if (stop_) stop_->tick(kBlock);
-    const std::uint64_t end = std::min<std::uint64_t>(projection_.indegree, block + kBlock);
+    const std::uint64_t end = std::min<std::uint64_t>(indegree_, block + kBlock);
     for (std::uint64_t k = block; k < end; ++k) {
       const std::uint64_t j = k + rng.below(n - k);
       swap_and_log(k, j);
-      sources.push_back(pool_[k]);
+      sources.push_back(pool[k]);
     }
   }
   // Undo in reverse so the pool is 0..n-1 again for the next target.
-  std::uint64_t k = projection_.indegree;
-  for (auto it = swapped_at_.rbegin(); it != swapped_at_.rend(); ++it) {
-    const bool is_self_swap = exclude_self_ && it + 1 == swapped_at_.rend();
+  std::uint64_t k = indegree_;
+  for (auto it = swapped_at.rbegin(); it != swapped_at.rend(); ++it) {
+    const bool is_self_swap = exclude_self_ && it + 1 == swapped_at.rend();
     const std::uint64_t i = is_self_swap ? source_size_ - 1 : --k;
-    std::swap(pool_[i], pool_[*it]);
+    std::swap(pool[i], pool[*it]);
   }
 }
 

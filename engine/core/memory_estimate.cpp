@@ -10,6 +10,7 @@
 
 #include "engine/core/connect.h"
 #include "engine/core/network.h"
+#include "engine/core/network_build.h"
 #include "engine/core/recording.h"
 #include "engine/core/rng.h"
 #include "netdefs/error.h"
@@ -48,13 +49,18 @@ Bytes max(Bytes a, Bytes b) { return a.value() > b.value() ? a : b; }
 // Sizes of the engine's per-element structures (engine/event/event_driver.h,
 // engine/core/network.cpp); where a structure is private, its size is spelled out.
 constexpr std::uint64_t kGraphBytesPerEdge = sizeof(NodeId) + sizeof(EdgeData);
-// Building: the raw edge list (12), the source-sorted copy with its properties
-// (10) and the graph itself (6) exist at the same time.
-constexpr std::uint64_t kBuildBytesPerEdge = 12 + 10 + 6;
-// Per node in the graph: CSR row start (8), population index (2); while
-// building, out-degree counter (4), row start and cursor copies (16).
+// Per node in the graph: CSR row start (8), population index (2).
 constexpr std::uint64_t kGraphBytesPerNode = 8 + 2;
-constexpr std::uint64_t kBuildBytesPerNode = 4 + 16;
+// Building (engine/core/network_build.h) holds the final arrays, plus a byte
+// per kept draw from a source population above kKeptNarrowSources nodes, the
+// per-block tables (build_block_bytes_bound) and per thread: the sampler pool
+// (4 bytes per node of the largest source population), its undo log and the
+// draw buffer (4 + 4 bytes per source of the largest in-degree), and for
+// independent-train projections an out-degree count and a touched list
+// (4 + 4 bytes per node of their largest source population).
+constexpr std::uint64_t kBuildBytesPerPoolNode = 4;
+constexpr std::uint64_t kBuildBytesPerIndegree = 8;
+constexpr std::uint64_t kBuildBytesPerIndependentSource = 8;
 // Per node of one trial: membrane (32), train and probe indexes (8), crossing
 // time (8), instant mark (1), and while probes are set up a list head (24).
 constexpr std::uint64_t kStateBytesPerNode = 32 + 8 + 8 + 1;
@@ -87,9 +93,12 @@ struct Counts {
   double trains = 0;          // merged independent input trains (one per projection and target)
   double source_nodes = 0;    // Poisson nodes whose own train is generated
   double in_degree_slots = 0; // per projection, one counter per target node
-  double delay_groups = 0;    // per node, its delay groups
+  double delay_groups = 0;    // per node, its delay groups (the build's slots)
+  std::uint64_t projections = 0;
   double pulse_slots = 0;     // per node and population, the most projections delivering into one population
-  double largest_pool = 0;    // fixed_indegree without multapses: one source pool at a time
+  double largest_pool = 0;    // fixed_indegree without multapses: one source pool per build thread
+  double wide_kept_edges = 0; // fixed_indegree edges from populations above kKeptNarrowSources nodes
+  double largest_independent_source = 0;
   double poisson_hz = 0;      // generated Poisson spikes per second, all nodes
   double recorded_poisson_hz = 0;
   double drift_hz = 0;        // LIF spikes per second by drift alone (e_l + mu above threshold)
@@ -102,6 +111,7 @@ struct Counts {
 
 Counts count(const NetworkSpec& spec) {
   Counts c;
+  c.projections = spec.projections.size();
   const std::size_t n = spec.populations.size();
   std::vector<bool> generated(n, false);
   std::vector<double> groups(n, 0), slots(n, 0);
@@ -131,20 +141,24 @@ Counts count(const NetworkSpec& spec) {
     c.synapses += edges;
     // The build draws one target's sources into a buffer, stored or not.
     c.largest_indegree = std::max(c.largest_indegree, edges / std::max(targets, 1.0));
+    if (p.rule == RuleKind::FixedIndegree && !p.allow_multapses) c.largest_pool = std::max(c.largest_pool, source_size);
     const bool poisson = spec.populations[p.source].kind == ModelKind::Poisson;
     if (poisson && p.independent_trains) {
       // Only a rate per target: an in-degree each, no stored edge (engine/core/network.cpp).
       c.in_degree_slots += targets;
       c.trains += targets;
+      c.largest_independent_source = std::max(c.largest_independent_source, source_size);
       continue;
     }
     c.edges += edges;
+    if (p.rule == RuleKind::FixedIndegree && source_size > static_cast<double>(kKeptNarrowSources) &&
+        source_size <= static_cast<double>(kKeptSources))
+      c.wide_kept_edges += edges;
     if (poisson) generated[p.source] = true;
     slots[p.target] += 1;
     // Distinct delays of a source are its delay groups (engine/core/network.cpp).
     if (std::find(delays[p.source].begin(), delays[p.source].end(), p.delay_ms) == delays[p.source].end())
       delays[p.source].push_back(p.delay_ms);
-    if (p.rule == RuleKind::FixedIndegree && !p.allow_multapses) c.largest_pool = std::max(c.largest_pool, source_size);
     if (!poisson) {
       c.epoch_ms = std::min(c.epoch_ms, p.delay_ms);
       if (spec.simulation.mode == SimMode::Stepped && spec.simulation.dt_ms > 0)
@@ -182,9 +196,14 @@ Bytes graph_bytes(const Counts& c) {
          Bytes::of(c.delay_groups) * 8 + Bytes::of(c.in_degree_slots) * 4;
 }
 
-Bytes build_bytes(const Counts& c) {
-  return Bytes::of(c.edges) * kBuildBytesPerEdge + Bytes::of(c.nodes) * (kGraphBytesPerNode + kBuildBytesPerNode) +
-         Bytes::of(c.in_degree_slots) * 4 + Bytes::of(c.largest_pool) * 8 + Bytes::of(c.largest_indegree) * 4;
+// The build's peak: while edges are placed (engine/core/network_build.h); the
+// in-degree tables of independent trains come later but are counted here too.
+Bytes build_bytes(const Counts& c, std::uint64_t threads) {
+  const Bytes blocks = build_block_bytes_bound(Bytes::of(c.delay_groups).value(), c.projections, c.edges);
+  const Bytes per_thread = Bytes::of(c.largest_pool) * kBuildBytesPerPoolNode +
+                           Bytes::of(c.largest_indegree) * kBuildBytesPerIndegree +
+                           Bytes::of(c.largest_independent_source) * kBuildBytesPerIndependentSource;
+  return graph_bytes(c) + Bytes::of(c.wide_kept_edges) + blocks + Bytes(threads) * per_thread;
 }
 
 Bytes state_bytes(const NetworkSpec& spec, const Counts& c) {
@@ -227,8 +246,9 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, const RunShape& shape) {
   const Counts c = count(spec);
   MemoryEstimate m;
   m.edges = c.synapses;
+  m.stored_edges = c.edges;
   m.graph_bytes = graph_bytes(c).value();
-  m.build_peak_bytes = build_bytes(c).value();
+  m.build_peak_bytes = build_bytes(c, std::max<std::uint64_t>(shape.threads, 1)).value();
   m.state_bytes = state_bytes(spec, c).value();
   m.trials_total = (Bytes(shape.points) * shape.trials).value();
   const std::uint64_t threads = std::max<std::uint64_t>(shape.threads, 1);

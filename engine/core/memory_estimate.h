@@ -2,7 +2,8 @@
 // large for the machine is refused with a clear message (exit 2) instead of an
 // out-of-memory kill halfway through the build or the run.
 //
-// Counted: the graph and its build transient; one trial's state (membranes,
+// Counted: the graph and its build transient (the final arrays and little
+// more, engine/core/network_build.h; the build's threads are the run's); one trial's state (membranes,
 // noise streams, merged input trains, Poisson source trains, pulse counters,
 // probe cursors, the stepped engine's delay ring); the buffers of one epoch
 // (expected Poisson spikes and probe samples of that span, a spike per LIF
@@ -34,7 +35,8 @@ struct RunShape {
 RunShape batch_shape(const NetworkSpec& spec, std::uint64_t points, std::uint64_t threads, bool redraw_connectivity);
 
 struct MemoryEstimate {
-  double edges = 0;                     // expected number of edges
+  double edges = 0;                     // expected number of synapses (independent-train inputs included)
+  double stored_edges = 0;              // expected edges stored in the graph
   std::uint64_t graph_bytes = 0;        // the graph and per-node tables kept for the run
   std::uint64_t build_peak_bytes = 0;   // transient peak while building it
   std::uint64_t state_bytes = 0;        // one trial's simulation state and buffers

@@ -4,10 +4,21 @@
 //
 // Node numbering: populations in netdef order, each a contiguous block of global
 // ids. Out-edges of a source node are grouped by delivery delay ("delay group":
-// one queue entry per spike and distinct delay) and, within a group, ordered by
-// projection then target, so a spike's fan-out walks memory in target order.
-// Weights and delays are per projection (homogeneous), so an edge stores only its
-// target (4 bytes) and its projection (2 bytes).
+// one queue entry per spike and distinct delay, groups in order of first
+// appearance among the source's projections).
+//
+// Row invariant: within a delay group, edges are ordered by target (global id,
+// non-decreasing), then by projection (netdef order), then in draw order. So a
+// spike's fan-out walks memory in target order, a thread can binary-search the
+// block of targets it owns inside any group, and one target's pulses from one
+// spike still come in netdef order of their projections (the order sums are
+// taken in). Weights and delays are per projection (homogeneous), so an edge
+// stores only its target (4 bytes) and its projection (2 bytes).
+//
+// The build (engine/core/network_build.h) draws every (projection, target)'s
+// sources twice from the same counter-based stream: once to count each row, once
+// to write each edge straight into its place. Nothing larger than the final
+// arrays is ever held, and the graph is the same whatever the thread count.
 #pragma once
 
 #include <boost/graph/compressed_sparse_row_graph.hpp>
@@ -52,9 +63,9 @@ struct PopulationTable {
   NodeId size = 0;
   std::vector<double> group_delays_ms;  // distinct delays of spike-delivering projections
   // Per delay group: every node's group lists each target at most once (strictly
-  // ascending targets). False when a projection allows multapses, or when two
-  // projections of the group reach one target population: then a single spike can
-  // bring one target several pulses at once, which must be summed.
+  // ascending targets), as drawn. False when some node's group lists a target
+  // twice (a multapse, or two projections of the group both reaching it): then a
+  // single spike brings that target several pulses at once, which must be summed.
   std::vector<bool> group_targets_distinct;
   std::uint64_t group_base = 0;  // offset of node `first`'s groups in Network::group_end
 };
@@ -67,8 +78,10 @@ class Network {
   // `stop` (SIGINT/SIGTERM) is polled throughout the build (engine/core/stop_check.h):
   // once set, the build throws Stopped within milliseconds and leaves nothing (what
   // was drawn is freed; `spikeq run` then records a run interrupted at 0 ms).
+  // `threads` oneTBB threads build it (0: every core); the graph is identical
+  // for every thread count.
   explicit Network(const NetworkSpec& spec, std::uint64_t connectivity_trial = 0,
-                   const std::atomic<bool>* stop = nullptr);
+                   const std::atomic<bool>* stop = nullptr, unsigned threads = 1);
 
   const NetworkSpec& spec() const { return spec_; }
   std::uint64_t connectivity_trial() const { return connectivity_trial_; }
@@ -97,7 +110,15 @@ class Network {
     return in_degrees_[projection];
   }
 
+  // Edges stored in the graph (spike-delivering projections only).
+  std::uint64_t stored_edges() const { return graph_.m_forward.m_column.size(); }
+  // Bytes the network holds for the run: the CSR arrays (targets, projections,
+  // row starts), group boundaries, node populations and in-degree tables.
+  std::uint64_t bytes() const;
+
  private:
+  friend class ConnectivityBuilder;  // engine/core/network_build.h fills the tables below
+
   NetworkSpec spec_;
   std::uint64_t connectivity_trial_ = 0;
   NodeId node_count_ = 0;

@@ -1,5 +1,8 @@
 // spikeq info NETDEF: what the netdef builds — populations, edges and degrees,
 // memory, and for each LIF population the input moments theory gives.
+#include <tbb/info.h>
+
+#include <chrono>
 #include <cstdio>
 
 #include "commands.h"
@@ -23,19 +26,29 @@ const char* rule_name(RuleKind r) {
   return "?";
 }
 
-void print_info(const Network& net, const MemoryEstimate& mem) {
+void print_info(const Network& net, const MemoryEstimate& mem, double build_s, unsigned threads) {
   const NetworkSpec& spec = net.spec();
   std::uint64_t synapses = 0;
   for (const ProjectionTable& pt : net.projections()) synapses += pt.edges;
   std::printf("network %s: %llu nodes, %llu synapses, %llu of them stored as edges (independent-train inputs are "
               "rates), duration %g ms, seed %llu\n",
               spec.name.c_str(), static_cast<unsigned long long>(net.node_count()),
-              static_cast<unsigned long long>(synapses), static_cast<unsigned long long>(boost::num_edges(net.graph())),
+              static_cast<unsigned long long>(synapses), static_cast<unsigned long long>(net.stored_edges()),
               spec.duration_ms, static_cast<unsigned long long>(spec.seed));
-  std::printf("memory: estimated peak %s (graph %s, one trial's state %s)\n",
+  std::printf("built in %.3f s on %u thread%s\n", build_s, threads, threads == 1 ? "" : "s");
+  std::printf("memory: estimated peak %s (graph %s, its build %s, one trial's state %s)\n",
               format_bytes(static_cast<double>(mem.peak_bytes())).c_str(),
               format_bytes(static_cast<double>(mem.graph_bytes)).c_str(),
+              format_bytes(static_cast<double>(mem.build_peak_bytes)).c_str(),
               format_bytes(static_cast<double>(mem.state_bytes)).c_str());
+  // Per stored edge (independent-train inputs are rates, not edges): what the
+  // network holds (Network::bytes: CSR arrays, row starts, group ends, tables)
+  // and the estimated peak of a run (engine/core/memory_estimate.h).
+  const std::uint64_t edges = net.stored_edges();
+  if (edges > 0)
+    std::printf("bytes per stored synapse: %.2f held by the network, %.2f at the estimated peak\n",
+                static_cast<double>(net.bytes()) / static_cast<double>(edges),
+                static_cast<double>(mem.peak_bytes()) / static_cast<double>(edges));
   std::printf("\npopulations\n");
   for (const PopulationSpec& p : spec.populations) {
     if (p.kind == ModelKind::Poisson) {
@@ -84,16 +97,26 @@ Subcommand add_info(CLI::App& app) {
   auto file = std::make_shared<std::string>();
   auto sets = std::make_shared<std::vector<std::string>>();
   auto limit_mb = std::make_shared<double>(0);  // 0: available memory
+  auto threads = std::make_shared<std::uint64_t>(0);  // 0: every core
   sub->add_option("netdef", *file, "Netdef file (.pbtxt)")->required();
   sub->add_option("--set", *sets, "Override a field: PATH=VALUE (repeatable)");
   add_number_flag(*sub, "--memory-limit-mb", *limit_mb, {0, limits::kMaxMemoryLimitMb, true},
                   "Refuse networks estimated above this, MB (default: available memory)");
-  return {sub, [file, sets, limit_mb] {
+  add_count_flag(*sub, "--threads", *threads, 1, limits::kMaxThreads,
+                 "more threads than cores only add stacks and contention",
+                 "Threads building the network, 1 to 1024 (default: all cores); the network does not depend on it");
+  return {sub, [file, sets, limit_mb, threads] {
     const NetworkSpec spec = load_netdef_file(*file, *sets);
     const std::uint64_t limit = memory_limit_bytes(*limit_mb);
-    check_memory(spec, *file, limit);
-    const Network net(spec);
-    print_info(net, estimate_memory(spec));
+    const unsigned build_threads =
+        *threads > 0 ? static_cast<unsigned>(*threads) : static_cast<unsigned>(tbb::info::default_concurrency());
+    RunShape shape;
+    shape.threads = build_threads;
+    check_memory(spec, *file, limit, shape);
+    const auto t0 = std::chrono::steady_clock::now();
+    const Network net(spec, 0, nullptr, build_threads);
+    const double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    print_info(net, estimate_memory(spec, shape), build_s, build_threads);
     return 0;
   }};
 }
