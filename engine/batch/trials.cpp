@@ -124,7 +124,7 @@ class Batch {
   std::shared_ptr<const Network> network_for(std::size_t p, std::uint32_t k, double& build_s) {
     const auto t0 = Clock::now();
     if (options_.redraw_connectivity) {
-      auto net = std::make_shared<const Network>(points_[p].spec, k, options_.stop);
+      auto net = std::make_shared<const Network>(points_[p].spec, k, options_.stop, network_threads_);
       built_.fetch_add(1);
       build_s = seconds_since(t0);
       return net;
@@ -132,7 +132,7 @@ class Batch {
     SharedNetwork& shared = shared_[p];
     std::lock_guard<std::mutex> lock(shared.mutex);
     if (!shared.net) {
-      shared.net = std::make_shared<const Network>(points_[p].spec, 0, options_.stop);
+      shared.net = std::make_shared<const Network>(points_[p].spec, 0, options_.stop, network_threads_);
       shared.build_s = seconds_since(t0);
       built_.fetch_add(1);
     }

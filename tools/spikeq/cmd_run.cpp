@@ -123,9 +123,12 @@ int run_one(const NetworkSpec& spec, const RunOptions& opt, const std::string& d
   info.status = RunStatus::Running;  // what `spikeq recover` finds if the process is killed
   write_manifest(dir, make_manifest(spec, connectivity_trial, RunStats{}, info));
   const auto t0 = clock::now();
+  // One run: every thread builds the network and then simulates it.
+  const unsigned threads = opt.threads > 0 ? static_cast<unsigned>(opt.threads)
+                                           : static_cast<unsigned>(tbb::info::default_concurrency());
   std::unique_ptr<const Network> built;
   try {
-    built = std::make_unique<const Network>(spec, connectivity_trial, &g_stop);
+    built = std::make_unique<const Network>(spec, connectivity_trial, &g_stop, threads);
   } catch (const Stopped&) {
     info.status = RunStatus::Interrupted;
     info.wall_s = info.build_s = std::chrono::duration<double>(clock::now() - t0).count();
@@ -160,8 +163,7 @@ int run_one(const NetworkSpec& spec, const RunOptions& opt, const std::string& d
   how.abandon_build = &g_abandon;
   how.progress = &meter;
   how.building = &g_building;  // from then on a signal abandons the file build
-  how.threads = opt.threads > 0 ? static_cast<unsigned>(opt.threads)
-                                : static_cast<unsigned>(tbb::info::default_concurrency());
+  how.threads = threads;
   meter.started(0);
   // A caller that watches (the Python module) sees the same meter.
   struct Unwatch {
