@@ -214,6 +214,8 @@ TEST_CASE("degree statistics match the edges") {
     std::uint64_t count = 0;
     for (const Edge& e : edges)
       if (e.projection == p) {
+        REQUIRE(e.target - tgt.first < tgt.size);
+        REQUIRE(e.source - src.first < src.size);
         ++in[e.target - tgt.first];
         ++out[e.source - src.first];
         ++count;
