@@ -193,15 +193,6 @@ void Comm::abort(int exit_code) {
 
 struct Comm::Impl {};
 
-Comm Comm::world_of_mpi() {
-  Comm out;
-  out.impl_ = std::make_unique<Impl>();
-  out.impl_->comm = MPI_COMM_WORLD;
-  MPI_Comm_rank(MPI_COMM_WORLD, &out.rank_);
-  MPI_Comm_size(MPI_COMM_WORLD, &out.size_);
-  return out;
-}
-
 Comm Comm::duplicate() const { return Comm(); }
 void Comm::barrier() {}
 void Comm::broadcast(std::string&, int) {}
