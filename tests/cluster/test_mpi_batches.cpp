@@ -388,3 +388,25 @@ TEST_CASE("mpi: a rank that loses rank 0 (SIGSTOP) stops its own tasks, says so 
   CHECK(statuses(json_of(dir + "/sweep.json")["points"]) ==
         std::vector<std::string>{"complete", "complete", "interrupted", "interrupted", "not_started"});
 }
+
+TEST_CASE("mpi: SIGTERM to one rank alone stops every rank: exit 143, the indexes list every point") {
+  TempDir tmp;
+  const std::string net = write(tmp, "sweep.pbtxt", sweep_netdef("200, 200, 1000000, 1000000, 200, 200"));
+  const std::string dir = tmp / "t";
+  Job job(mpirun({"run", net, "--threads", "1", "-o", dir, "-q"}));
+  wait_until([&] {
+    return status_of(dir + "/point-0002/trial-0000/manifest.json") == "running" &&
+           status_of(dir + "/point-0003/trial-0000/manifest.json") == "running";
+  });
+  const pid_t one = rank_pid(job.pid, 1);
+  REQUIRE(one > 0);
+  kill(one, SIGTERM);
+  const ProcessResult r = job.finish(60);
+  INFO(r.stderr_text);
+  CHECK_FALSE(r.timed_out);
+  CHECK(r.exit_code == 143);  // rank 0 learnt the signal from rank 1
+  CHECK(one_line(r) == "spikeq: interrupted; finished trials are complete, running ones marked interrupted, the "
+                       "others not_started in " + dir + "/sweep.json");
+  CHECK(statuses(json_of(dir + "/sweep.json")["points"]) ==
+        std::vector<std::string>{"complete", "complete", "interrupted", "interrupted", "not_started", "not_started"});
+}
