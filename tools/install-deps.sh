@@ -13,6 +13,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev        # CLI parsing; manifest.json
   libhdf5-dev                            # SONATA spike reports
   libbenchmark-dev                       # tools/bench micro-benchmarks
+  openmpi-bin libopenmpi-dev             # trials and sweeps over MPI ranks (mpirun)
   python3 python3-numpy python3-matplotlib python3-h5py   # readers and plots
   pybind11-dev python3-pybind11          # the Python module (tools/python)
   python3-pytest python3-tqdm            # its tests; its progress bar

@@ -44,6 +44,12 @@ ProgressMeter::Snapshot ProgressMeter::snapshot() const {
   return s;
 }
 
+double ProgressMeter::reached_ms(std::size_t task) const {
+  return task < duration_ms_.size() ? reached_ms_[task].load(std::memory_order_relaxed) : 0;
+}
+
+std::uint64_t ProgressMeter::spikes() const { return spikes_.load(std::memory_order_relaxed); }
+
 std::string format_progress(const ProgressMeter::Snapshot& s) {
   char line[256];
   const double fraction = s.total_ms > 0 ? s.simulated_ms / s.total_ms : 0;

@@ -42,6 +42,8 @@ class ProgressMeter {
     double elapsed_s = 0;
   };
   Snapshot snapshot() const;
+  double reached_ms(std::size_t task) const;  // as last reported (0 before)
+  std::uint64_t spikes() const;               // handed to sinks so far
 
  private:
   std::vector<double> duration_ms_;

@@ -112,6 +112,7 @@ nlohmann::json sweep_json(const std::vector<SweepSpec>& sweeps, const std::vecto
   j["trials"] = options.trials;
   j["connectivity"] = options.redraw_connectivity ? "redrawn" : "frozen";
   j["threads"] = result.threads;
+  if (result.ranks > 1) j["ranks"] = result.ranks;
   j["networks_built"] = result.networks_built;
   j["wall_s"] = result.wall_s;
   RunStatus status = RunStatus::Complete;

@@ -31,12 +31,29 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// A point's frozen network: built by the first trial that needs it, freed by the last.
+// A point's frozen network: built by the first trial that needs it, freed once
+// all of the point's tasks are handed out and none of its trials here runs.
 struct SharedNetwork {
   std::mutex mutex;
   std::shared_ptr<const Network> net;
   double build_s = 0;
-  std::atomic<std::uint32_t> remaining{0};
+  std::uint32_t running = 0;  // this process's trials of the point in flight
+};
+
+// Every task, in order, to this process.
+class AllTasks final : public TaskSource {
+ public:
+  explicit AllTasks(std::size_t tasks) : tasks_(tasks) {}
+  std::optional<TaskGrant> next() override {
+    const std::size_t i = next_.fetch_add(1);
+    if (i >= tasks_) return std::nullopt;
+    return TaskGrant{i, i + 1};
+  }
+  void finished(std::size_t, const TrialResult&) override {}
+
+ private:
+  std::size_t tasks_;
+  std::atomic<std::size_t> next_{0};
 };
 
 class Batch {
@@ -45,7 +62,6 @@ class Batch {
       : points_(points), options_(options), shared_(points.size()) {
     result_.points.resize(points.size());
     for (std::size_t p = 0; p < points.size(); ++p) {
-      shared_[p].remaining.store(options.trials);
       result_.points[p].trials.resize(options.trials);
       for (std::uint32_t k = 0; k < options.trials; ++k) {
         TrialResult& t = result_.points[p].trials[k];
@@ -67,18 +83,25 @@ class Batch {
                                                     static_cast<std::size_t>(tbb::info::default_concurrency())));
     // Threads go to tasks first; with fewer tasks than threads, each task's one
     // network is split over the threads left over (EventDriver/SteppedDriver).
+    // With tasks spread over ranks (options_.tasks) `tasks` counts all of them: a
+    // rank splits its networks only when the whole batch has fewer tasks than threads.
     const int workers_count = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(threads), tasks));
     network_threads_ = static_cast<unsigned>(std::max(1, threads / std::max(1, workers_count)));
+    AllTasks all(tasks);
+    TaskSource& source = options_.tasks ? *options_.tasks : all;
     tbb::task_arena arena(threads);
     arena.execute([&] {
       tbb::task_group workers;
       for (int w = 0; w < workers_count; ++w)
         workers.run([&] {
-          for (std::size_t i = next_.fetch_add(1); i < tasks; i = next_.fetch_add(1)) run_task(i);
+          while (const std::optional<TaskGrant> grant = take(source)) {
+            run_task(grant->task);
+            source.finished(grant->task, trial_of(grant->task));
+          }
         });
       workers.wait();
     });
-    for (std::size_t p = 0; p < points_.size(); ++p) aggregate(result_.points[p]);
+    for (std::size_t p = 0; p < points_.size(); ++p) aggregate_trials(result_.points[p]);
     result_.networks_built = built_.load();
     result_.wall_s = seconds_since(t0);
     result_.interrupted = options_.stop && options_.stop->load();
@@ -89,6 +112,32 @@ class Batch {
   unsigned network_threads_ = 1;  // threads per task's network (set by run)
 
   bool stopped() const { return options_.stop && options_.stop->load(std::memory_order_relaxed); }
+
+  TrialResult& trial_of(std::size_t task) {
+    return result_.points[task / options_.trials].trials[task % options_.trials];
+  }
+
+  // The next task, counted as running at its point; then the points whose tasks
+  // have all been handed out (below grant.handed_out) and that no trial here runs
+  // free their frozen network: no trial of theirs can come here any more. One
+  // worker at a time, so that a point is never freed between a grant of one of
+  // its trials and that trial counting itself in.
+  std::optional<TaskGrant> take(TaskSource& source) {
+    std::lock_guard<std::mutex> grant_lock(grant_mutex_);
+    const std::optional<TaskGrant> grant = source.next();
+    if (!grant) return grant;
+    {
+      std::lock_guard<std::mutex> lock(shared_[grant->task / options_.trials].mutex);
+      ++shared_[grant->task / options_.trials].running;
+    }
+    const std::size_t whole = std::min(grant->handed_out / options_.trials, points_.size());
+    for (std::size_t p = released_below_.load(); p < whole; ++p) {
+      std::lock_guard<std::mutex> lock(shared_[p].mutex);
+      if (shared_[p].running == 0) shared_[p].net.reset();
+    }
+    released_below_.store(std::max(released_below_.load(), whole));
+    return grant;
+  }
 
   void run_task(std::size_t task) {
     const std::size_t p = task / options_.trials;
@@ -107,11 +156,9 @@ class Batch {
       }
       if (options_.progress) options_.progress->finished(task, out.stats.simulated_ms, out.stats.events());
     }
-    // The last trial of a point frees its frozen network.
-    if (shared_[p].remaining.fetch_sub(1) == 1) {
-      std::lock_guard<std::mutex> lock(shared_[p].mutex);
-      shared_[p].net.reset();
-    }
+    // The last trial here of a point whose tasks are all handed out frees its network.
+    std::lock_guard<std::mutex> lock(shared_[p].mutex);
+    if (--shared_[p].running == 0 && released_below_.load() > p) shared_[p].net.reset();
   }
 
   void fail(TrialResult& out, const std::string& message, bool runtime) {
@@ -180,22 +227,12 @@ class Batch {
     write_manifest(out.dir, manifest);
   }
 
-  void aggregate(PointResult& point) {
-    std::vector<analysis::RunSummary> complete;
-    for (const TrialResult& t : point.trials)
-      if (t.status == RunStatus::Complete && t.summary) complete.push_back(*t.summary);
-    if (complete.empty()) return;
-    try {
-      point.aggregate = analysis::aggregate(complete);
-    } catch (const Error&) {
-    }
-  }
-
   const std::vector<BatchPoint>& points_;
   const BatchOptions& options_;
   std::vector<SharedNetwork> shared_;
   BatchResult result_;
-  std::atomic<std::size_t> next_{0};
+  std::mutex grant_mutex_;
+  std::atomic<std::size_t> released_below_{0};  // points below have no task left to hand out
   std::atomic<std::uint64_t> built_{0};
 };
 
@@ -230,6 +267,18 @@ const TrialResult* BatchResult::first_failure() const {
   return nullptr;
 }
 
+void aggregate_trials(PointResult& point) {
+  point.aggregate.reset();
+  std::vector<analysis::RunSummary> complete;
+  for (const TrialResult& t : point.trials)
+    if (t.status == RunStatus::Complete && t.summary) complete.push_back(*t.summary);
+  if (complete.empty()) return;
+  try {
+    point.aggregate = analysis::aggregate(complete);
+  } catch (const Error&) {
+  }
+}
+
 BatchResult run_batch(const std::vector<BatchPoint>& points, const BatchOptions& options) {
   if (options.trials < 1) throw Error("trials must be >= 1");
   return Batch(points, options).run();
@@ -249,6 +298,7 @@ nlohmann::json trials_json(const BatchPoint& point, const PointResult& result, c
   j["trials"] = options.trials;
   j["connectivity"] = options.redraw_connectivity ? "redrawn" : "frozen";
   j["threads"] = batch.threads;
+  if (batch.ranks > 1) j["ranks"] = batch.ranks;  // one process: the key is absent, as before MPI
   j["networks_built"] = batch.networks_built;  // over the whole batch
   j["status"] = status_name(result.status());
   j["trials_complete"] = result.complete();
@@ -261,6 +311,7 @@ nlohmann::json trials_json(const BatchPoint& point, const PointResult& result, c
       e["simulated_ms"] = t.stats.simulated_ms;
       e["wall_s"] = t.wall_s;
       e["events"] = t.stats.events();
+      if (batch.ranks > 1) e["rank"] = t.rank;
     }
     if (!t.error.empty()) e["error"] = t.error;
     if (t.summary) e["summary"] = analysis::summary_json(*t.summary)["populations"];

@@ -7,16 +7,20 @@
 // files (DIR/[point-PPPP/]trial-KKKK/), so nothing is shared or locked while
 // simulating; the shared state is the read-only Network and a few atomics.
 //
-// Connectivity. Frozen (default): a point's Network is built once, from the
-// connectivity streams of trial 0, by the first of its trials to start, shared
-// read-only by the others and freed when its last trial ends — so memory holds
+// Connectivity. Frozen (default): a point's Network is built once (per process),
+// from the connectivity streams of trial 0, by the first of its trials to start,
+// shared read-only by the others and freed when its last trial ends — so memory holds
 // about one graph per point in flight, never one per trial. Redrawn
 // (--redraw-connectivity): trial k builds its own from trial k's streams and
 // frees it when done (at most T graphs at a time).
 //
 // Scheduling. T workers in one task_group take tasks in order (point-major,
-// then trial) from an atomic counter, so points finish roughly in order and
-// unstarted tasks are a tail. Stop (SIGINT, or a task that failed): running
+// then trial) from a TaskSource — by default an atomic counter over every task;
+// over MPI ranks (engine/batch/batch_ranks.h) the tasks rank 0 hands this rank,
+// still in increasing order — so points finish roughly in order and unstarted
+// tasks are a tail. A point's frozen network is freed once every task of the
+// point has been handed out (to this process or another) and none of this
+// process's trials of it is still running. Stop (SIGINT, or a task that failed): running
 // drivers end within milliseconds (EventDriver: at the epoch reached) with their
 // files finished and their manifests "interrupted"; tasks not started, and tasks
 // stopped while their network was being built (they have no directory), are
@@ -55,6 +59,26 @@ struct BatchPoint {
   std::string dir;             // its trials go to DIR/trial-KKKK/
 };
 
+struct TrialResult;
+
+// Where a batch's workers get their tasks (task = point * trials + trial).
+struct TaskGrant {
+  std::size_t task = 0;
+  // Every task below this one has been handed out, to this process or another
+  // (a point all of whose tasks are below it needs no new network here).
+  std::size_t handed_out = 0;
+};
+class TaskSource {
+ public:
+  virtual ~TaskSource() = default;
+  // The next task for the calling worker, in increasing order; none: this worker
+  // is done. Called from the batch's worker threads.
+  virtual std::optional<TaskGrant> next() = 0;
+  // A task this source granted has ended (complete, interrupted, failed, or not
+  // started because the batch was stopped) with `result`. From worker threads.
+  virtual void finished(std::size_t task, const TrialResult& result) = 0;
+};
+
 struct BatchOptions {
   std::string netdef_path;  // for manifests
   OutputFormat format = OutputFormat::H5;
@@ -67,6 +91,7 @@ struct BatchOptions {
   const std::atomic<bool>* abandon_builds = nullptr;  // see "Scheduling"
   ProgressMeter* progress = nullptr;  // task index = point * trials + trial
   analysis::SummaryOptions summary;
+  TaskSource* tasks = nullptr;  // null: every task, to this process
 };
 
 struct TrialResult {
@@ -78,6 +103,7 @@ struct TrialResult {
   RunStats stats;
   double wall_s = 0;
   std::optional<analysis::RunSummary> summary;
+  int rank = 0;  // the MPI rank that ran it (engine/batch/batch_ranks.h)
 };
 
 struct PointResult {
@@ -91,14 +117,19 @@ struct PointResult {
 
 struct BatchResult {
   std::vector<PointResult> points;
-  std::uint64_t networks_built = 0;
-  unsigned threads = 0;
+  std::uint64_t networks_built = 0;  // by every rank
+  unsigned threads = 0;              // per rank
+  unsigned ranks = 1;                // MPI ranks that ran the tasks (engine/batch/batch_ranks.h)
   double wall_s = 0;
   bool interrupted = false;
   const TrialResult* first_failure() const;
 };
 
 BatchResult run_batch(const std::vector<BatchPoint>& points, const BatchOptions& options);
+
+// A point's aggregate (mean ± SEM) over its complete trials' summaries, recomputed
+// (run_batch sets it; a batch over ranks again once every rank's results are in).
+void aggregate_trials(PointResult& point);
 
 std::string trial_dir_name(std::uint64_t trial);  // "trial-0003"
 std::string point_dir_name(std::size_t point);    // "point-0012"

@@ -5,11 +5,12 @@
 
 The layers (README "Layout") and what each may include, besides itself:
     netdefs, models    nothing of engine/
-    core               netdefs, models
-    theory             core
-    event, stepped     core
-    io                 core, theory
-    analysis           core, theory, io
+    comm               nothing of engine/ (MPI wrapper; every layer may use it)
+    core               netdefs, models, comm
+    theory             core, comm
+    event, stepped     core, comm
+    io                 core, theory, comm
+    analysis           core, theory, io, comm
     batch              everything below
 Each layer is its own library (engine/CMakeLists.txt), so this is the rule the
 build's link order assumes; the check makes a wrong-way include fail the tests
@@ -22,13 +23,14 @@ import sys
 ALLOWED = {
     "netdefs": set(),
     "models": set(),
-    "core": set(),
-    "theory": {"core"},
-    "event": {"core"},
-    "stepped": {"core"},
-    "io": {"core", "theory"},
-    "analysis": {"core", "theory", "io"},
-    "batch": {"core", "theory", "event", "stepped", "io", "analysis"},
+    "comm": set(),
+    "core": {"comm"},
+    "theory": {"core", "comm"},
+    "event": {"core", "comm"},
+    "stepped": {"core", "comm"},
+    "io": {"core", "theory", "comm"},
+    "analysis": {"core", "theory", "io", "comm"},
+    "batch": {"comm", "core", "theory", "event", "stepped", "io", "analysis"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"engine/([a-z]+)/', re.M)
 

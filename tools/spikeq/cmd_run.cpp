@@ -23,6 +23,8 @@
 #include "engine/io/run_directory.h"
 #include "engine/io/run_lock.h"
 #include "engine/batch/single_run.h"
+#include "engine/comm/agree.h"
+#include "engine/comm/session.h"
 #include "engine/core/stop_check.h"
 #include "engine/stepped/stepped_plan.h"
 #include "engine/theory/theory.h"
@@ -224,23 +226,35 @@ int run_command(const RunOptions& opt) {
   g_signal.store(0);
   std::signal(SIGINT, on_signal);  // from here on, a signal ends the run cleanly
   std::signal(SIGTERM, on_signal);
-  NetworkSpec spec = load_run_netdef(opt);
+  // Started by mpirun with several ranks: every rank reads and checks the same
+  // input and all agree before anything is written (engine/comm/agree.h).
+  comm::Comm& comm = comm::Session::world();
+  NetworkSpec spec;
+  comm::agree(comm, [&] {
+    spec = load_run_netdef(opt);
+    const bool batch = spec.simulation.trials > 1 || !spec.sweeps.empty();
+    if (comm.size() > 1 && !batch)
+      throw Error("mpirun started " + std::to_string(comm.size()) + " ranks, but one network does not run over "
+                  "ranks yet: only trials (--trials N > 1) and sweeps are spread over them; run it without mpirun");
+    if (batch && opt.trial_given) throw Error("--trial runs one trial alone: not with --trials > 1 or a sweep");
+    if (batch)  // trials x threads in flight, up front (run_batch_command then checks each point alone)
+      check_memory(spec, opt.netdef, memory_limit_bytes(opt.memory_limit_mb),
+                   batch_shape(spec, netdef::sweep_point_count(spec.sweeps), opt.threads, opt.redraw_connectivity));
+  });
   if (spec.simulation.trials > 1 || !spec.sweeps.empty()) {
     // Several runs: the nested layout DIR/[point-PPPP/]trial-KKKK/ (README, "Trials and sweeps").
-    if (opt.trial_given) throw Error("--trial runs one trial alone: not with --trials > 1 or a sweep");
     cli::BatchRunOptions batch;
     batch.netdef = opt.netdef;
     batch.dir = opt.out_dir.empty() ? default_out_dir(opt.netdef) : opt.out_dir;
+    comm.broadcast(batch.dir);  // over ranks: rank 0's name for DIR (the default holds a time stamp)
     batch.format = parse_output_format(opt.format);
     batch.threads = static_cast<unsigned>(opt.threads);
     batch.redraw_connectivity = opt.redraw_connectivity;
     batch.quiet = opt.quiet;
     batch.memory_limit_bytes = memory_limit_bytes(opt.memory_limit_mb);
-    // Trials x threads in flight, up front (run_batch_command then checks each point alone).
-    check_memory(spec, opt.netdef, batch.memory_limit_bytes,
-                 batch_shape(spec, netdef::sweep_point_count(spec.sweeps), opt.threads, opt.redraw_connectivity));
     batch.abandon_builds = &g_abandon;
     batch.watch_progress = opt.watch_progress;
+    batch.comm = &comm;
     std::optional<RunLock> lock;  // held until the indexes are written
     return run_batch_command(spec, batch, g_stop, g_signal, [&] {
       create_run_directory(batch.dir);

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "flags.h"
 #include "engine/core/memory_estimate.h"
@@ -19,6 +20,8 @@
 #include "engine/batch/sweep.h"
 #include "engine/theory/theory.h"
 #include "engine/batch/trials.h"
+#include "engine/batch/batch_ranks.h"
+#include "engine/comm/agree.h"
 #include "netdefs/error.h"
 #include "netdefs/format.h"
 
@@ -40,13 +43,18 @@ const analysis::FanoEstimate* fano_of(const analysis::PopulationSummary& p) {
   return p.fano.empty() ? nullptr : &p.fano.front();
 }
 
+// " on each of 4 ranks" over MPI ranks; nothing on one process.
+std::string ranks_text(const BatchResult& batch) {
+  return batch.ranks > 1 ? " on each of " + std::to_string(batch.ranks) + " ranks" : "";
+}
+
 void print_trials(const BatchPoint& point, const PointResult& r, const BatchResult& batch, const BatchOptions& o) {
   const NetworkSpec& spec = point.spec;
-  std::printf("%s: %zu of %u trials complete, %g ms each (%s, seed %llu, connectivity %s, %u threads)\n",
+  std::printf("%s: %zu of %u trials complete, %g ms each (%s, seed %llu, connectivity %s, %u threads%s)\n",
               spec.name.c_str(), r.complete(), o.trials, spec.duration_ms,
               spec.simulation.mode == SimMode::Stepped ? "stepped" : "event-driven",
               static_cast<unsigned long long>(spec.seed), o.redraw_connectivity ? "redrawn" : "frozen",
-              batch.threads);
+              batch.threads, ranks_text(batch).c_str());
   if (!r.aggregate) return;
   const std::vector<PopulationTheory> theory = predict(spec);
   std::printf("  mean ± SEM across trials\n  %-12s %20s %16s %24s %16s %12s\n", "population", "rate (Hz)", "ISI CV",
@@ -66,8 +74,9 @@ void print_trials(const BatchPoint& point, const PointResult& r, const BatchResu
 
 void print_sweep(const std::vector<SweepSpec>& sweeps, const std::vector<BatchPoint>& points, const BatchResult& batch,
                  const BatchOptions& o) {
-  std::printf("%s: sweep of %zu points x %u trials (connectivity %s, %u threads)\n", points.front().spec.name.c_str(),
-              points.size(), o.trials, o.redraw_connectivity ? "redrawn" : "frozen", batch.threads);
+  std::printf("%s: sweep of %zu points x %u trials (connectivity %s, %u threads%s)\n", points.front().spec.name.c_str(),
+              points.size(), o.trials, o.redraw_connectivity ? "redrawn" : "frozen", batch.threads,
+              ranks_text(batch).c_str());
   for (std::size_t p = 0; p < points.size(); ++p) {
     std::string line = "  " + point_dir_name(p);
     for (std::size_t i = 0; i < sweeps.size(); ++i)
@@ -85,19 +94,52 @@ void print_sweep(const std::vector<SweepSpec>& sweeps, const std::vector<BatchPo
   }
 }
 
+// Every point's trials.json, and a sweep's sweep.json and sweep.tsv.
+void write_indexes(const NetworkSpec& spec, const std::vector<BatchPoint>& points, const BatchResult& result,
+                   const BatchOptions& bo, const BatchRunOptions& o) {
+  const bool sweep = !spec.sweeps.empty();
+  for (std::size_t p = 0; p < points.size(); ++p) {
+    // A point none of whose trials started has no directory yet.
+    std::error_code ec;
+    std::filesystem::create_directories(points[p].dir, ec);
+    if (ec) throw Error(points[p].dir + ": cannot create directory: " + ec.message(), Error::Kind::Runtime);
+    write_json_file(points[p].dir, "trials.json", trials_json(points[p], result.points[p], result, bo));
+  }
+  if (sweep) {
+    write_json_file(o.dir, "sweep.json", sweep_json(spec.sweeps, points, result, bo));
+    const std::string tsv = sweep_tsv(spec.sweeps, points, result, bo.summary);
+    const std::string path = o.dir + "/sweep.tsv";
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    if (!f || std::fwrite(tsv.data(), 1, tsv.size(), f) != tsv.size() || std::fclose(f) != 0)
+      throw Error(path + ": write failed", Error::Kind::Runtime);
+  }
+}
+
 }  // namespace
 
 int run_batch_command(const NetworkSpec& spec, const BatchRunOptions& o, std::atomic<bool>& stop,
-                      const std::atomic<int>& signal, const std::function<void()>& prepare_dir) {
+                      std::atomic<int>& signal, const std::function<void()>& prepare_dir) {
+  comm::Comm one_process;
+  comm::Comm& comm = o.comm ? *o.comm : one_process;
   const bool sweep = !spec.sweeps.empty();
   std::vector<BatchPoint> points;
-  if (sweep) points = sweep_points(spec, spec.sweeps, o.dir, o.netdef);
-  else points.push_back({spec, {}, o.dir});
-  for (const BatchPoint& p : points) {  // before any output exists
-    if (p.spec.simulation.mode == SimMode::Stepped) check_step_grid(p.spec);
-    check_memory(p.spec, o.netdef, o.memory_limit_bytes);
-  }
-  prepare_dir();
+  double silence_s = 0;
+  comm::agree(comm, [&] {  // every rank checks; before any output exists
+    if (sweep) points = sweep_points(spec, spec.sweeps, o.dir, o.netdef);
+    else points.push_back({spec, {}, o.dir});
+    for (const BatchPoint& p : points) {
+      if (p.spec.simulation.mode == SimMode::Stepped) check_step_grid(p.spec);
+      check_memory(p.spec, o.netdef, o.memory_limit_bytes);
+    }
+    if (comm.size() > 1) silence_s = silence_limit_s(RanksOptions{}.silence_s);
+  });
+  // DIR is made ready (created, locked, emptied with --force) once, by rank 0,
+  // before any rank writes into it.
+  comm::agree(comm, [&] {
+    if (comm.is_root()) prepare_dir();
+  });
+  std::optional<BatchOverRanks> ranks;
+  if (comm.size() > 1) ranks.emplace(comm, RanksOptions{&signal, silence_s, o.dir});
 
   BatchOptions bo;
   bo.netdef_path = o.netdef;
@@ -124,24 +166,22 @@ int run_batch_command(const NetworkSpec& spec, const BatchRunOptions& o, std::at
       }
     } watch(o, meter);
     std::unique_ptr<ProgressDisplay> display;
-    if (!o.quiet) display = std::make_unique<ProgressDisplay>(meter, stderr, ::isatty(STDERR_FILENO) == 1);
-    result = run_batch(points, bo);
+    if (!o.quiet && comm.is_root())
+      display = std::make_unique<ProgressDisplay>(meter, stderr, ::isatty(STDERR_FILENO) == 1);
+    result = ranks ? ranks->run(points, bo) : run_batch(points, bo);
   }
-  for (std::size_t p = 0; p < points.size(); ++p) {
-    // A point none of whose trials started has no directory yet.
-    std::error_code ec;
-    std::filesystem::create_directories(points[p].dir, ec);
-    if (ec) throw Error(points[p].dir + ": cannot create directory: " + ec.message(), Error::Kind::Runtime);
-    write_json_file(points[p].dir, "trials.json", trials_json(points[p], result.points[p], result, bo));
+  if (!comm.is_root()) return 0;  // rank 0 reports the batch; this rank's tasks are on disk
+  if (ranks && !ranks->lost().empty()) {
+    // A rank taken for dead cannot finalise MPI: the indexes are written, then the job ends here.
+    try {
+      write_indexes(spec, points, result, bo, o);
+    } catch (const Error& e) {
+      std::fprintf(stderr, "spikeq: %s\n", e.what());
+    }
+    std::fprintf(stderr, "spikeq: %s\n", result.first_failure()->error.c_str());
+    comm.abort(1);
   }
-  if (sweep) {
-    write_json_file(o.dir, "sweep.json", sweep_json(spec.sweeps, points, result, bo));
-    const std::string tsv = sweep_tsv(spec.sweeps, points, result, bo.summary);
-    const std::string path = o.dir + "/sweep.tsv";
-    std::FILE* f = std::fopen(path.c_str(), "w");
-    if (!f || std::fwrite(tsv.data(), 1, tsv.size(), f) != tsv.size() || std::fclose(f) != 0)
-      throw Error(path + ": write failed", Error::Kind::Runtime);
-  }
+  write_indexes(spec, points, result, bo, o);
   if (const TrialResult* failed = result.first_failure())
     throw Error(failed->error, failed->runtime_error ? Error::Kind::Runtime : Error::Kind::BadInput);
   if (!o.quiet) {

@@ -8,6 +8,7 @@
 
 #include "engine/io/run_directory.h"
 #include "engine/batch/progress.h"
+#include "engine/comm/comm.h"
 #include "netdefs/spec.h"
 
 namespace spikeq::cli {
@@ -25,6 +26,8 @@ struct BatchRunOptions {
   const std::atomic<bool>* abandon_builds = nullptr;
   // As RunOptions::watch_progress (run_command.h): sees the batch's meter.
   std::function<void(const ProgressMeter*)> watch_progress;
+  // The ranks of an MPI job (engine/batch/batch_ranks.h); null: this process alone.
+  comm::Comm* comm = nullptr;
 };
 
 // Runs spec.simulation.trials trials at each point of spec.sweeps (one point
@@ -34,7 +37,13 @@ struct BatchRunOptions {
 // Interrupted or not, every point gets its trials.json and a sweep its sweep.json
 // and sweep.tsv, with each point's status: complete, interrupted, not_started
 // (or failed).
+// Over MPI ranks (options.comm of several ranks), every rank calls it: all
+// validate the points and agree (engine/comm/agree.h), rank 0 alone prepares and
+// locks DIR, then the tasks are spread over the ranks; rank 0 alone shows the
+// progress, writes the indexes, prints and returns the batch's exit code (the
+// others return 0 once their tasks are done). A signal another rank reports is
+// stored in `signal`.
 int run_batch_command(const NetworkSpec& spec, const BatchRunOptions& options, std::atomic<bool>& stop,
-                      const std::atomic<int>& signal, const std::function<void()>& prepare_dir);
+                      std::atomic<int>& signal, const std::function<void()>& prepare_dir);
 
 }  // namespace spikeq::cli
