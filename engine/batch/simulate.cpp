@@ -6,12 +6,12 @@
 namespace spikeq::inline batch {
 
 RunStats simulate(const Network& net, std::uint64_t trial, RunSink& sink, const std::atomic<bool>* stop,
-                  unsigned threads) {
+                  unsigned threads, EpochExchange* exchange) {
   if (net.spec().simulation.mode == SimMode::Stepped) {
     SteppedDriver driver(net, trial, sink, stop);
     return driver.run();
   }
-  EventDriver driver(net, trial, sink, stop, threads);
+  EventDriver driver(net, trial, sink, stop, threads, exchange);
   return driver.run();
 }
 

@@ -62,7 +62,7 @@ SingleRunResult record_run(const Network& net, const std::string& dir, const Sin
   try {
     ProgressSink sink(recorder, how.progress, how.task);
     result.stats = simulate(net, info.trial, how.progress ? static_cast<RunSink&>(sink) : recorder, how.stop,
-                            how.threads);
+                            how.threads, how.exchange);
     if (how.building) how.building->store(true);
     try {
       recorder.finish(how.abandon_build);

@@ -20,6 +20,7 @@
 #include "engine/batch/progress.h"
 #include "engine/core/network.h"
 #include "engine/core/run_stats.h"
+#include "engine/event/epoch_exchange.h"
 #include "engine/io/manifest.h"
 #include "engine/io/run_directory.h"
 
@@ -37,6 +38,7 @@ struct SingleRun {
   ProgressMeter* progress = nullptr;
   std::size_t task = 0;
   unsigned threads = 1;  // the one network split over this many threads (same output for any)
+  EpochExchange* exchange = nullptr;  // rank 0 of a network split over MPI ranks (simulate.h)
 };
 
 struct SingleRunResult {

@@ -1,6 +1,7 @@
 // spikeq run NETDEF: simulate, write DIR/manifest.json and the spikes (SONATA
 // spikes.h5 and/or spikes.tsv, engine/io/run_directory.h), print a one-screen summary
 // with the theory value next to each measured rate.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -9,6 +10,7 @@
 #include <memory>
 #include <new>
 #include <optional>
+#include <span>
 
 #include <tbb/info.h>
 #include <unistd.h>
@@ -23,6 +25,8 @@
 #include "engine/io/run_directory.h"
 #include "engine/io/run_lock.h"
 #include "engine/batch/single_run.h"
+#include "engine/batch/simulate.h"
+#include "engine/event/comm_epoch_exchange.h"
 #include "engine/comm/agree.h"
 #include "engine/comm/session.h"
 #include "engine/core/stop_check.h"
@@ -110,11 +114,34 @@ void record_failure(const std::string& dir, const nlohmann::json& manifest) {
 
 const char* kOutOfMemoryHint = " (lower the network size or --memory-limit-mb)";
 
+// One network over the ranks of an MPI job: each rank builds the network and
+// simulates its share of the nodes; the epoch exchange carries the spikes
+// between them and rank 0 alone writes DIR.
+struct Split {
+  comm::Comm& comm;
+  EpochExchange& exchange;
+};
+
+// Collective: whether every rank built its network (a stop during one rank's
+// build stops them all before the simulation, where they would wait for it).
+bool every_rank_built(comm::Comm& comm, bool built_here) {
+  const std::uint8_t mine = built_here ? 1 : 0;
+  std::vector<std::uint8_t> all;
+  std::vector<std::size_t> counts;
+  comm.all_gather<std::uint8_t>(std::span<const std::uint8_t>(&mine, 1), all, counts);
+  return std::all_of(all.begin(), all.end(), [](std::uint8_t b) { return b == 1; });
+}
+
+unsigned run_threads(const RunOptions& opt) {
+  return opt.threads > 0 ? static_cast<unsigned>(opt.threads) : static_cast<unsigned>(tbb::info::default_concurrency());
+}
+
 // One run into the locked, empty DIR. Signals: a stop during the network build
 // records a run interrupted at 0 ms; during the simulation the driver stops
 // (EventDriver: at the epoch reached) and the files are built; during that build
 // (or a second signal) the build is abandoned and the journals kept for recover.
-int run_one(const NetworkSpec& spec, const RunOptions& opt, const std::string& dir, std::uint64_t trial) {
+int run_one(const NetworkSpec& spec, const RunOptions& opt, const std::string& dir, std::uint64_t trial,
+            const Split* split = nullptr) {
   using clock = std::chrono::steady_clock;
   const std::uint64_t connectivity_trial = opt.redraw_connectivity ? trial : 0;
   RunInfo info;
@@ -126,12 +153,13 @@ int run_one(const NetworkSpec& spec, const RunOptions& opt, const std::string& d
   write_manifest(dir, make_manifest(spec, connectivity_trial, RunStats{}, info));
   const auto t0 = clock::now();
   // One run: every thread builds the network and then simulates it.
-  const unsigned threads = opt.threads > 0 ? static_cast<unsigned>(opt.threads)
-                                           : static_cast<unsigned>(tbb::info::default_concurrency());
+  const unsigned threads = run_threads(opt);
   std::unique_ptr<const Network> built;
   try {
     built = std::make_unique<const Network>(spec, connectivity_trial, &g_stop, threads);
+    if (split && !every_rank_built(split->comm, true)) throw Stopped();
   } catch (const Stopped&) {
+    if (split && built == nullptr) every_rank_built(split->comm, false);
     info.status = RunStatus::Interrupted;
     info.wall_s = info.build_s = std::chrono::duration<double>(clock::now() - t0).count();
     info.finished_utc = utc_now_iso8601();
@@ -166,6 +194,7 @@ int run_one(const NetworkSpec& spec, const RunOptions& opt, const std::string& d
   how.progress = &meter;
   how.building = &g_building;  // from then on a signal abandons the file build
   how.threads = threads;
+  if (split) how.exchange = &split->exchange;
   meter.started(0);
   // A caller that watches (the Python module) sees the same meter.
   struct Unwatch {
@@ -201,6 +230,58 @@ int run_one(const NetworkSpec& spec, const RunOptions& opt, const std::string& d
   return 0;
 }
 
+int run_share(const NetworkSpec& spec, const RunOptions& opt, std::uint64_t trial, const Split& split);
+
+// One network over the ranks of an MPI job (README, "Running on a cluster"):
+// all ranks check, rank 0 prepares and locks DIR, then each simulates its share.
+// A failure on one rank cannot be waited out by the others (they would block in
+// the next exchange): it prints its line and ends the job (MPI_Abort), after
+// rank 0 has written what it could (a "failed" manifest; journals for recover).
+int run_split(const NetworkSpec& spec, const RunOptions& opt, std::uint64_t trial, std::uint64_t limit,
+              comm::Comm& comm) {
+  std::string dir = opt.out_dir.empty() ? default_out_dir(opt.netdef) : opt.out_dir;
+  comm.broadcast(dir);  // rank 0's name for DIR (the default holds a time stamp)
+  std::optional<RunLock> lock;
+  comm::agree(comm, [&] {
+    check_memory(spec, opt.netdef, limit);  // each rank holds the whole graph
+    if (!comm.is_root()) return;
+    create_run_directory(dir);
+    lock.emplace(RunLock::acquire(dir));
+    prepare_run_directory(dir, opt.force);
+  });
+  CommEpochExchange exchange(comm);
+  const Split split{comm, exchange};
+  try {
+    return comm.is_root() ? run_one(spec, opt, dir, trial, &split) : run_share(spec, opt, trial, split);
+  } catch (const std::exception& e) {
+    const bool bad_input = dynamic_cast<const Error*>(&e) && static_cast<const Error&>(e).kind() == Error::Kind::BadInput;
+    if (comm.is_root())
+      std::fprintf(stderr, "spikeq: %s\n", e.what());
+    else
+      std::fprintf(stderr, "spikeq: rank %d: %s\n", comm.rank(), e.what());
+    comm.abort(bad_input ? 2 : 1);
+  }
+}
+
+// A rank other than 0 of a network split over ranks: builds the network,
+// simulates its share and hands its output to rank 0 through the exchange; it
+// writes nothing. Exit code as rank 0's: 0, or the signal's when stopped.
+int run_share(const NetworkSpec& spec, const RunOptions& opt, std::uint64_t trial, const Split& split) {
+  struct Discard : RunSink {
+    void spikes(std::span<const SpikeRecord>) override {}
+    void samples(std::span<const VoltageSample>) override {}
+  } discard;
+  const unsigned threads = run_threads(opt);
+  std::unique_ptr<const Network> net;
+  try {
+    net = std::make_unique<const Network>(spec, opt.redraw_connectivity ? trial : 0, &g_stop, threads);
+  } catch (const Stopped&) {
+  }
+  if (!every_rank_built(split.comm, net != nullptr)) return exit_code_for_signal();
+  const RunStats stats = simulate(*net, trial, discard, &g_stop, threads, &split.exchange);
+  return stats.interrupted ? exit_code_for_signal() : 0;
+}
+
 }  // namespace
 
 NetworkSpec load_run_netdef(const RunOptions& opt) {
@@ -233,9 +314,9 @@ int run_command(const RunOptions& opt) {
   comm::agree(comm, [&] {
     spec = load_run_netdef(opt);
     const bool batch = spec.simulation.trials > 1 || !spec.sweeps.empty();
-    if (comm.size() > 1 && !batch)
-      throw Error("mpirun started " + std::to_string(comm.size()) + " ranks, but one network does not run over "
-                  "ranks yet: only trials (--trials N > 1) and sweeps are spread over them; run it without mpirun");
+    if (comm.size() > 1 && !batch && spec.simulation.mode == SimMode::Stepped)
+      throw Error("mpirun started " + std::to_string(comm.size()) + " ranks, but the stepped engine does not run "
+                  "one network over ranks yet (the event engine does; trials and sweeps spread over ranks in both)");
     if (batch && opt.trial_given) throw Error("--trial runs one trial alone: not with --trials > 1 or a sweep");
     if (batch)  // trials x threads in flight, up front (run_batch_command then checks each point alone)
       check_memory(spec, opt.netdef, memory_limit_bytes(opt.memory_limit_mb),
@@ -266,6 +347,7 @@ int run_command(const RunOptions& opt) {
   const std::uint64_t trial = opt.trial_given ? opt.trial : 0;
   if (spec.simulation.mode == SimMode::Stepped) check_step_grid(spec);  // before any output exists
   const std::uint64_t limit = memory_limit_bytes(opt.memory_limit_mb);
+  if (comm.size() > 1) return run_split(spec, opt, trial, limit, comm);
   check_memory(spec, opt.netdef, limit);
   if (g_stop.load()) {  // a signal while the netdef was read: nothing exists yet
     std::fprintf(stderr, "spikeq: interrupted before the run started; nothing was written\n");
