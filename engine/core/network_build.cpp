@@ -113,11 +113,14 @@ class Build {
     for (std::size_t p = 0; p < t_.spec.projections.size(); ++p) {
       if (!t_.projections[p].delivers_spikes) continue;
       const ProjectionSpec& ps = t_.spec.projections[p];
-      auto& list = group_targets_[group_index_[ps.source] + t_.projections[p].delay_group];
-      for (const GroupTarget& g : list) derive_projections_ = derive_projections_ && g.target_population != ps.target;
-      list.push_back({static_cast<std::uint16_t>(ps.target), static_cast<std::uint16_t>(p)});
+      group_targets_[group_index_[ps.source] + t_.projections[p].delay_group].push_back(
+          {static_cast<std::uint16_t>(ps.target), static_cast<std::uint16_t>(p)});
     }
-    for (auto& list : group_targets_) std::sort(list.begin(), list.end());
+    for (auto& list : group_targets_) {
+      std::sort(list.begin(), list.end());
+      for (std::size_t i = 1; i < list.size(); ++i)
+        if (list[i].target_population == list[i - 1].target_population) derive_projections_ = false;
+    }
     // With one projection per target population, only a multapse repeats a
     // target in a group row; elsewhere the rows need no check.
     may_repeat_.assign(group_targets_.size(), false);
@@ -304,6 +307,7 @@ class Build {
         if (in.kept) {
           // (Written out here rather than through scatter(): 7% faster, measured.)
           const std::uint64_t base = in.slot_base, stride = in.slot_stride, n = in.indegree;
+          stop.tick(static_cast<std::int64_t>(n / 16));  // drawn sources tick in the sampler; kept ones here
           for (std::uint64_t i = 0; i < n; ++i) {
             if (i + kPrefetchAhead < n) {
               const std::uint64_t f = i + kPrefetchAhead;
@@ -395,14 +399,18 @@ class Build {
           if constexpr (kDerive) {
             // Targets ascend and each projection of the group reaches a
             // population of its own: its edges are the run of targets inside
-            // that population, found by binary search.
-            for (const GroupTarget& gt : group_targets_[group_index]) {
-              const PopulationTable& tp = t_.populations[gt.target_population];
+            // that population, its end found by binary search. (Runs, not the
+            // group's projections, are walked: a group can have thousands of
+            // projections and most rows a few edges.)
+            const std::vector<GroupTarget>& list = group_targets_[group_index];
+            while (e < group_end) {
+              const std::uint16_t target_pop = t_.node_population[targets[e]];
+              const std::uint16_t p = std::lower_bound(list.begin(), list.end(), GroupTarget{target_pop, 0})->projection;
+              const PopulationTable& tp = t_.populations[target_pop];
               const auto run_end =
                   static_cast<std::uint64_t>(std::lower_bound(targets + e, targets + group_end, tp.first + tp.size) - targets);
-              if (run_end == e) continue;
-              std::fill(edges + e, edges + run_end, EdgeData{gt.projection});
-              out_sum[gt.projection].add(run_end - e);  // a projection has one group: one run per node
+              std::fill(edges + e, edges + run_end, EdgeData{p});
+              out_sum[p].add(run_end - e);  // a projection has one group: one run per node
               e = run_end;
             }
           } else {
@@ -454,8 +462,10 @@ class Build {
     struct Counts {
       std::vector<std::uint32_t> out;
       std::vector<std::uint32_t> touched;
+      SamplerScratch scratch;  // one per thread for every projection (connect.h)
     };
-    tbb::enumerable_thread_specific<Counts> local([&] { return Counts{std::vector<std::uint32_t>(largest_source, 0), {}}; });
+    tbb::enumerable_thread_specific<Counts> local(
+        [&] { return Counts{std::vector<std::uint32_t>(largest_source, 0), {}, {}}; });
     std::vector<std::uint32_t> total(largest_source, 0);
     std::vector<std::uint32_t> touched;
     for (const std::size_t p : independent_) {
@@ -468,8 +478,7 @@ class Build {
       for_each_index(arena(), parts, [&](std::uint64_t part) {
         StopCheck stop(stop_);
         Counts& c = local.local();
-        SamplerScratch scratch;
-        SourceSampler sampler(ps, src.size, ps.source == ps.target, scratch, &stop);
+        SourceSampler sampler(ps, src.size, ps.source == ps.target, c.scratch, &stop);
         std::vector<std::uint32_t> sources;
         const std::uint64_t end = tgt.size * (part + 1) / parts;
         for (std::uint64_t t = tgt.size * part / parts; t < end; ++t) {
