@@ -12,6 +12,8 @@
 
 namespace spikeq::inline batch {
 
-RunStats simulate(const Network& net, std::uint64_t trial, RunSink& sink, const std::atomic<bool>* stop = nullptr);
+// `threads`: how many threads the one network is split over (>= 1; stepped engine).
+RunStats simulate(const Network& net, std::uint64_t trial, RunSink& sink, const std::atomic<bool>* stop = nullptr,
+                  unsigned threads = 1);
 
 }  // namespace spikeq::batch
