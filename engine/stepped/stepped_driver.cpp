@@ -34,10 +34,21 @@ void SteppedDriver::for_each_block(Work&& work) {
 
 RunStats SteppedDriver::run() {
   const std::uint64_t steps = plan_.steps;
+  // One parallel pass per epoch: each block first fans the previous epoch's LIF
+  // spikes into its own nodes (their arrivals are all in this epoch or later),
+  // then advances its nodes through this one.
+  std::uint64_t prev_k0 = 0, prev_k1 = 0;
+  bool pending = false;  // the previous epoch's LIF spikes are not fanned out yet
   auto epoch = [&](std::uint64_t k0, std::uint64_t k1) {
     prepare_epoch(k0, k1);
-    for_each_block([&](Block& b) { advance_block(b, k0, k1); });
-    for_each_block([&](Block& b) { fan_out_epoch(b, k0, k1); });
+    for_each_block([&](Block& b) {
+      if (pending) fan_out_epoch(b, prev_k0, prev_k1);
+      advance_block(b, k0, k1);
+    });
+    for (Block& b : blocks_) std::swap(b.current, b.previous);
+    prev_k0 = k0;
+    prev_k1 = k1;
+    pending = true;
   };
   epoch(0, 0);  // t = 0: nodes that start at threshold fire; probes at t = 0
   std::uint64_t flushed = 0;  // last step handed to the sink
@@ -53,6 +64,9 @@ RunStats SteppedDriver::run() {
       stats_.simulated_ms = k1 == steps ? net_.spec().duration_ms : static_cast<double>(k1) * plan_.dt_ms;
       if (stop) {
         stats_.interrupted = true;
+        // Counted as if the run went on: the pulses of the last epoch's spikes
+        // that land within the duration (after the last epoch, every arrival is past it).
+        for_each_block([&](Block& b) { fan_out_epoch(b, prev_k0, prev_k1); });
         break;
       }
       fault_point("run");
@@ -115,11 +129,11 @@ void SteppedDriver::prepare_epoch(std::uint64_t k0, std::uint64_t k1) {
 // nodes, the update, then its probe samples.
 void SteppedDriver::advance_block(Block& b, std::uint64_t k0, std::uint64_t k1) {
   const bool exact = net_.spec().simulation.integrator == Integrator::Exact;
-  b.fired.clear();
+  b.current.fired.clear();
   std::size_t next_probe = 0;
   for (std::uint64_t k = k0; k <= k1; ++k) {
     const std::uint64_t i = k - k0;
-    b.fired_at[i] = static_cast<std::uint32_t>(b.fired.size());
+    b.current.fired_at[i] = static_cast<std::uint32_t>(b.current.fired.size());
     if (k == 0) {
       fire_initial(b);
     } else {
@@ -145,7 +159,7 @@ void SteppedDriver::advance_block(Block& b, std::uint64_t k0, std::uint64_t k1) 
         b.samples.push_back({t, probe.index, probe.nodes[m], v_mv_[probe.lif[m]]});
     }
   }
-  b.fired_at[k1 - k0 + 1] = static_cast<std::uint32_t>(b.fired.size());
+  b.current.fired_at[k1 - k0 + 1] = static_cast<std::uint32_t>(b.current.fired.size());
 }
 
 // t = 0: a node that starts at or above threshold fires at once (as in the event engine).
@@ -157,7 +171,7 @@ void SteppedDriver::fire_initial(Block& b) {
       if (v_mv_[i] < lp.v_th_mv) continue;
       v_mv_[i] = lp.v_reset_mv;
       refractory_left_[i] = lp.refractory_steps;
-      b.fired.push_back(lp.first + j);
+      b.current.fired.push_back(lp.first + j);
       ++b.spikes_per_population[lp.population];
       if (lp.recorded) b.spikes.push_back({0.0, lp.first + j});
     }
@@ -170,7 +184,7 @@ void SteppedDriver::update_range(Block& b, const LifPopulation& lp, std::uint32_
   const std::uint64_t seed = net_.spec().seed;
   StreamCursor::Name noise_name = StreamCursor::name(seed, trial_, Purpose::SteppedNoise, lp.population, 0);
   std::uint64_t external = 0;
-  const std::size_t fired_before = b.fired.size();
+  const std::size_t fired_before = b.current.fired.size();
   for (std::uint32_t j = j_begin; j < j_end; ++j) {
     const std::uint32_t i = lp.lif_first + j;
     double input_mv = slot[i];
@@ -205,27 +219,28 @@ void SteppedDriver::update_range(Block& b, const LifPopulation& lp, std::uint32_
     if (v >= lp.v_th_mv) {
       v = lp.v_reset_mv;
       refractory_left_[i] = lp.refractory_steps;
-      b.fired.push_back(lp.first + j);
+      b.current.fired.push_back(lp.first + j);
     }
     v_mv_[i] = v;
   }
   b.external_pulses += external;
-  const std::size_t spikes = b.fired.size() - fired_before;
+  const std::size_t spikes = b.current.fired.size() - fired_before;
   if (spikes == 0) return;
   b.spikes_per_population[lp.population] += spikes;
   if (!lp.recorded) return;
   const double t = static_cast<double>(k) * plan_.dt_ms;
-  for (std::size_t s = fired_before; s < b.fired.size(); ++s) b.spikes.push_back({t, b.fired[s]});
+  for (std::size_t s = fired_before; s < b.current.fired.size(); ++s) b.spikes.push_back({t, b.current.fired[s]});
 }
 
-// The epoch's LIF spikes of every block, in (step, node) order — blocks are
+// The previous epoch's LIF spikes of every block, in (step, node) order — blocks are
 // contiguous in node order, so step by step, block by block — into this block's
 // nodes.
 void SteppedDriver::fan_out_epoch(Block& b, std::uint64_t k0, std::uint64_t k1) {
   for (std::uint64_t k = k0; k <= k1; ++k) {
     const std::uint64_t i = k - k0;
     for (const Block& from : blocks_)
-      for (std::uint32_t s = from.fired_at[i]; s < from.fired_at[i + 1]; ++s) fan_out(b, from.fired[s], k);
+      for (std::uint32_t s = from.previous.fired_at[i]; s < from.previous.fired_at[i + 1]; ++s)
+        fan_out(b, from.previous.fired[s], k);
   }
 }
 

@@ -56,11 +56,12 @@
 //
 // Threads: `threads` > 1 splits the LIF nodes into that many contiguous blocks of
 // about equal size (at most one per node) run in a oneTBB arena of that size,
-// each on its own thread (static partition): a block advances its nodes through
-// the epoch (step 2, fanning the Poisson spikes into its own nodes only) and then
-// adds the pulses of every block's LIF spikes into its own nodes' ring slots
-// (step 3). Nothing is written by two blocks: each has its own spike, sample and
-// counter buffers, merged at a flush. A block finds its part of a CSR row by
+// each on its own thread (static partition). In one parallel pass per epoch a
+// block adds the pulses of every block's LIF spikes of the previous epoch into
+// its own nodes' ring slots (step 3 of that epoch: none of them arrives earlier),
+// then advances its nodes through the epoch (step 2, fanning the Poisson spikes
+// into its own nodes only). Nothing is written by two blocks: each has its own
+// spike, sample and counter buffers, merged at a flush. A block finds its part of a CSR row by
 // binary search when the row is sorted by target, otherwise by testing each edge.
 // One thread takes the same path with one block and no arena. Spikes, samples
 // and RunStats are identical for every number of threads.

@@ -192,7 +192,8 @@ void SteppedDriver::init_blocks(unsigned threads) {
       const auto hi = std::lower_bound(probe.lif.begin(), probe.lif.end(), block.lif_end) - probe.lif.begin();
       block.probe_nodes.emplace_back(static_cast<std::uint32_t>(lo), static_cast<std::uint32_t>(hi));
     }
-    block.fired_at.assign(epoch_steps_ + 1, 0);
+    block.current.fired_at.assign(epoch_steps_ + 1, 0);
+    block.previous.fired_at.assign(epoch_steps_ + 1, 0);
     block.spikes_per_population.assign(net_.spec().populations.size(), 0);
   }
   if (n_blocks > 1) {

@@ -61,8 +61,13 @@ struct alignas(64) SteppedDriver::Block {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> probe_nodes;  // per probe: [begin, end) into Probe::nodes
 
   // The epoch's LIF spikes in (step, node) order; step k's begin at fired_at[k - k0].
-  std::vector<NodeId> fired;
-  std::vector<std::uint32_t> fired_at;
+  // Swapped into `previous` at the epoch's end: every block fans those out at the
+  // start of the next epoch, while this block fills `fired` again.
+  struct Spikes {
+    std::vector<NodeId> fired;
+    std::vector<std::uint32_t> fired_at;
+  };
+  Spikes current, previous;
   std::vector<SpikeRecord> spikes;       // recorded, since the last flush
   std::vector<VoltageSample> samples;    // since the last flush
   std::vector<std::uint64_t> spikes_per_population;
