@@ -191,4 +191,24 @@ TEST_CASE("stepped threads: a stop seen at T = 2 leaves a prefix of the uninterr
   CHECK(part.sink.batches == 2);
   CHECK_FALSE(part.sink.spike_list.empty());
   check_identical(whole, part, part.stats.simulated_ms + 1e-9);
+  // Every pulse of the spikes before the stop lands within the 200 ms: all counted,
+  // as in the uninterrupted run.
+  std::uint64_t pulses = 0, entries = 0;
+  for (const SpikeRecord& s : part.sink.spike_list) {
+    const std::size_t groups = net.populations()[net.population_of(s.node)].group_delays_ms.size();
+    for (std::size_t g = 0; g < groups; ++g) {
+      const std::uint64_t edges = net.group_end(s.node, g) - net.group_begin(s.node, g);
+      pulses += edges;
+      entries += edges > 0;
+    }
+  }
+  CHECK(part.stats.recurrent_pulses == pulses);
+  CHECK(part.stats.queue_entries == entries);
+  // And the same counts at T = 1.
+  std::atomic<bool> stop_one{false};
+  const Result part_one = run_on(net, 1, &stop_one, 1);
+  CHECK(part_one.stats.simulated_ms == part.stats.simulated_ms);
+  CHECK(part_one.stats.spikes_per_population == part.stats.spikes_per_population);
+  CHECK(part_one.stats.recurrent_pulses == part.stats.recurrent_pulses);
+  CHECK(part_one.stats.external_pulses == part.stats.external_pulses);
 }
