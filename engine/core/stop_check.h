@@ -12,7 +12,7 @@
 //
 // Stopped unwinds to the owner of the loop's result, which decides what the stop
 // leaves (documented there): EventDriver ends the run at the start of the epoch
-// it was in, SteppedDriver after its last whole step, Network builds nothing,
+// it was in, SteppedDriver after its last whole epoch, Network builds nothing,
 // RunRecorder::finish keeps the journals for `spikeq recover`.
 //
 // Test seam: the environment variable SPIKEQ_FAULT_BAD_ALLOC=SITE makes the

@@ -10,33 +10,61 @@
 // Delays and refractory periods are rounded to whole steps (round to nearest,
 // halves up; engine/stepped/stepped_plan.h).
 //
-// One step, in this order:
+// Epochs. Let D = the smallest delay in steps of a projection from a LIF
+// population (>= 1; the flush interval when there is none). Steps are taken in
+// epochs of E = min(D, flush interval) steps (the last one shorter): no LIF spike
+// of an epoch can reach any node before the epoch ends, so every LIF node can
+// be advanced through a whole epoch on its own (the split NEST and Arbor use).
+// Step 0 is an epoch of its own: a node that starts at or above threshold fires at t = 0.
+// One epoch [k0, k1], in this order:
 //  1. Poisson nodes with their own train (recorded, or feeding shared-train
-//     projections) fire with probability p = λ dt each, independently per step
-//     (Bernoulli, models/README.md Q2; p > 1 is refused). Their spikes enter the targets'
-//     ring buffers at step k + d, d = round(delay/dt) >= 0: a delay that rounds
-//     to 0 acts in this same step, since step 2 comes after.
-//  2. Each LIF node: its input for the step is the ring-buffer slot of step k plus,
-//     for each projection of independent Poisson trains into it, a count
-//     ~ Binomial(K_in, p) times the weight — K_in the node's in-degree from that
-//     projection: the exact sum of K_in independent Bernoulli sources (trains
-//     start after the projection's delay, as in the event engine). If refractory,
-//     the input is dropped and V stays at V_r. Otherwise V takes one
-//     integrator step (models/lif_stepped.h: Euler–Maruyama by default, or the
-//     exact OU step), then the step's summed pulses are added; if V >= theta the
-//     node spikes at t_k, V = V_r, and it is refractory for the next
-//     R = round(t_ref/dt) steps (NEST's RefractoryCounts: steps k+1..k+R ignore
-//     input and stay at V_r; step k+R+1 integrates again, so the effective
-//     refractory period is R dt). The threshold is seen on grid points only.
-//  3. LIF spikes of step k fan out along their out-edges (CSR rows, target
-//     order) into ring slot k + d, d = round(delay/dt) >= 1 (a LIF-sourced delay
-//     shorter than dt is refused).
-//  4. Voltage probes: a probe time t = start + j interval <= duration is sampled
-//     at the grid point round(t/dt), after that step, reported with the grid time
-//     (V_r while refractory). Several probe times may share a grid point.
-// Spikes and samples go to the sink every ~10 ms of simulated time (one batch),
-// sorted by (time, node) and (time, probe, node); the stop flag is checked after
-// every step, and a stop hands over the steps done (a prefix of the run).
+//     projections) draw their spikes of steps k0..k1: each fires with
+//     probability p = λ dt per step, independently (Bernoulli, models/README.md Q2;
+//     p > 1 is refused). They are sorted by (step, node).
+//  2. For k = k0..k1: the Poisson spikes of step k (in node order) add their
+//     pulses into the targets' ring slots of steps k + d, d = round(delay/dt) >= 0:
+//     a delay that rounds to 0 acts in this same step. Then each LIF node: its
+//     input for the step is the ring-buffer slot of step k plus, for each
+//     projection of independent Poisson trains into it, a count ~ Binomial(K_in, p)
+//     times the weight — K_in the node's in-degree from that projection: the exact
+//     sum of K_in independent Bernoulli sources (trains start after the
+//     projection's delay, as in the event engine). If refractory, the input is
+//     dropped and V stays at V_r. Otherwise V takes one integrator step
+//     (models/lif_stepped.h: Euler–Maruyama by default, or the exact OU step), then
+//     the step's summed pulses are added; if V >= theta the node spikes at t_k,
+//     V = V_r, and it is refractory for the next R = round(t_ref/dt) steps (NEST's
+//     RefractoryCounts: steps k+1..k+R ignore input and stay at V_r; step k+R+1
+//     integrates again, so the effective refractory period is R dt). The threshold
+//     is seen on grid points only. Then voltage probes: a probe time
+//     t = start + j interval <= duration is sampled at the grid point round(t/dt),
+//     after that step, reported with the grid time (V_r while refractory). Several
+//     probe times may share a grid point.
+//  3. The LIF spikes of the epoch, in (step, node) order, add their pulses along
+//     their out-edges (CSR rows) into ring slot k + d, d = round(delay/dt) >= D
+//     (a LIF-sourced delay shorter than dt is refused), so after the epoch.
+// Order of summation: a ring slot receives its pulses epoch by epoch, in each
+// epoch first the Poisson spikes' (by step, node, then edge), then the LIF
+// spikes' (same order). This order is a property of the network and dt alone,
+// which is what makes the output identical for every number of threads.
+// (Before threads, a slot summed everything in step order; the two orders differ,
+// at the rounding level only, where a Poisson shared-train spike and an earlier
+// LIF spike of the same epoch reach one slot.)
+// Spikes and samples go to the sink at the end of the first epoch that reaches a
+// multiple of ~10 ms of simulated time (one batch), sorted by (time, node) and
+// (time, probe, node); the stop flag is checked after every epoch, and a stop
+// hands over the epochs done (a prefix of the run).
+//
+// Threads: `threads` > 1 splits the LIF nodes into that many contiguous blocks of
+// about equal size (at most one per node) run in a oneTBB arena of that size,
+// each on its own thread (static partition). In one parallel pass per epoch a
+// block adds the pulses of every block's LIF spikes of the previous epoch into
+// its own nodes' ring slots (step 3 of that epoch: none of them arrives earlier),
+// then advances its nodes through the epoch (step 2, fanning the Poisson spikes
+// into its own nodes only). Nothing is written by two blocks: each has its own
+// spike, sample and counter buffers, merged at a flush. A block finds its part of a CSR row by
+// binary search when the row is sorted by target, otherwise by testing each edge.
+// One thread takes the same path with one block and no arena. Spikes, samples
+// and RunStats are identical for every number of threads.
 //
 // Ring buffers (NEST-style): ring_slots = max delay in steps + 1 rows, one double
 // per LIF node each, stored slot-major so a step reads one contiguous row and a
@@ -49,7 +77,7 @@
 // trains, SteppedInput (projection, target) for merged trains, SteppedNoise
 // (population, node) for membrane noise. Initial V uses the event engine's
 // InitialState stream on purpose: both engines start from the same state.
-// Same seed, trial and dt give byte-identical output.
+// Same seed, trial and dt give byte-identical output, on any number of threads.
 //
 // RunStats: recurrent_pulses = pulses delivered through the graph (fan-outs that
 // land within the run, including those that find the target refractory);
@@ -60,6 +88,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "engine/core/run_stats.h"
@@ -75,9 +104,10 @@ class SteppedDriver {
  public:
   // Throws Error (BadInput) for what the grid cannot represent (check_step_grid).
   // `stop`, when set by another thread or a signal handler, ends the run at the
-  // next batch boundary with everything up to it delivered to the sink.
+  // next epoch boundary with everything up to it delivered to the sink.
+  // `threads` (>= 1; 0 counts as 1): how many threads the one network is split over.
   SteppedDriver(const Network& network, std::uint64_t trial, RunSink& sink,
-                const std::atomic<bool>* stop = nullptr);
+                const std::atomic<bool>* stop = nullptr, unsigned threads = 1);
   ~SteppedDriver();
   RunStats run();
 
@@ -85,6 +115,8 @@ class SteppedDriver {
   struct LifPopulation;
   struct SourcePopulation;
   struct Probe;
+  struct Block;
+  struct Arena;
   // Merged independent trains of one (projection, LIF node). One cache line.
   struct alignas(64) InputTrain {
     StreamCursor rng;  // stream (SteppedInput, projection, local target)
@@ -101,18 +133,34 @@ class SteppedDriver {
     double weight_mv;
     std::uint32_t lif_shift;  // ring index = global target id - lif_shift
   };
+  struct StepSpike {  // a Poisson spike of the current epoch
+    std::uint64_t step;
+    NodeId node;
+  };
+  struct ProbeTime {  // a probe time of the current epoch, at its grid step
+    std::uint64_t step;
+    std::uint32_t probe;  // index into probes_
+  };
 
+  // Construction (stepped_driver_init.cpp).
   void init_state();
   void init_trains();
   void init_probes();
-  void step(std::uint64_t k);
+  void init_blocks(unsigned threads);
+  void init_row_order();
+
+  // The run (stepped_driver.cpp).
+  template <class Work>
+  void for_each_block(Work&& work);
+  void prepare_epoch(std::uint64_t k0, std::uint64_t k1);
+  void advance_block(Block& b, std::uint64_t k0, std::uint64_t k1);
+  void fire_initial(Block& b);
   template <bool Exact, bool Noisy>
-  void update_population(const LifPopulation& pop, std::uint64_t k, double* slot);
-  void fire_sources(std::uint64_t k);
-  void spike(NodeId n, std::uint16_t population, std::uint64_t k);
-  void fan_out(NodeId n, std::uint16_t population, std::uint64_t k);
+  void update_range(Block& b, const LifPopulation& lp, std::uint32_t j_begin, std::uint32_t j_end,
+                    std::uint64_t k, double* slot);
+  void fan_out_epoch(Block& b, std::uint64_t k0, std::uint64_t k1);
+  void fan_out(Block& b, NodeId n, std::uint64_t k);
   std::uint64_t probe_step(const Probe& probe) const;
-  void sample_probes(std::uint64_t k);
   void flush();
 
   const Network& net_;
@@ -120,6 +168,7 @@ class SteppedDriver {
   RunSink& sink_;
   const std::atomic<bool>* stop_;
   StepPlan plan_;
+  std::uint64_t epoch_steps_ = 1;  // E
 
   std::vector<LifPopulation> lif_pops_;
   std::vector<SourcePopulation> source_pops_;
@@ -136,10 +185,23 @@ class SteppedDriver {
   std::vector<EdgeTarget> edge_targets_;
   std::vector<Probe> probes_;
 
-  std::vector<NodeId> fired_;  // LIF spikes of the current step, to fan out
+  // Blocks of LIF nodes, one per thread; the arena only with more than one.
+  std::vector<Block> blocks_;
+  std::unique_ptr<Arena> arena_;
+  // Per population and delay group: every row's targets ascend (binary search
+  // finds a block's part). Filled only with more than one block.
+  std::vector<std::vector<bool>> rows_ascending_;
+
+  // The current epoch: its Poisson spikes by (step, node), where each step's
+  // begin (index k - k0; one past the end at k1 - k0 + 1), and its probe times.
+  std::vector<StepSpike> source_spikes_;
+  std::vector<std::uint32_t> source_spikes_at_;
+  std::vector<ProbeTime> probe_times_;
+
+  std::vector<SpikeRecord> source_records_;  // recorded Poisson spikes since the last flush
   std::vector<SpikeRecord> batch_spikes_;
   std::vector<VoltageSample> batch_samples_;
-  RunStats stats_;
+  RunStats stats_;  // Poisson spike counts; the blocks' counters are added at the end
 };
 
 }  // namespace spikeq::stepped

@@ -260,14 +260,21 @@ TEST_CASE("stepped: probes sample at the nearest grid point, with the grid time"
   }
 }
 
-TEST_CASE("stepped: the stop flag ends the run after the step it is seen in") {
+TEST_CASE("stepped: the stop flag ends the run after the epoch it is seen in") {
+  // Epochs are min(smallest LIF-sourced delay, flush interval) steps: 1.5 ms
+  // with a recurrent delay of 1.5 ms, the 10 ms flush interval without one.
   auto n = lif_pop("n", 10, 30);
-  std::atomic<bool> stop{true};
-  const Result r = run_stepped(on_grid(network({n}, {}, 100), 0.1), &stop);
-  CHECK(r.stats.interrupted);
-  CHECK(r.stats.simulated_ms == Approx(0.1));
-  for (const SpikeRecord& s : r.sink.spike_list) CHECK(s.time_ms <= 0.1 + 1e-9);
-  CHECK(r.sink.spike_batches == 1);
+  auto rec = projection(0, 0, RuleKind::FixedIndegree, 0.1, 1.5);
+  rec.indegree = 2;
+  for (const auto& [projections, epoch_ms] :
+       {std::pair{std::vector<ProjectionSpec>{}, 10.0}, std::pair{std::vector<ProjectionSpec>{rec}, 1.5}}) {
+    std::atomic<bool> stop{true};
+    const Result r = run_stepped(on_grid(network({n}, projections, 100), 0.1), &stop);
+    CHECK(r.stats.interrupted);
+    CHECK(r.stats.simulated_ms == Approx(epoch_ms));
+    for (const SpikeRecord& s : r.sink.spike_list) CHECK(s.time_ms <= epoch_ms + 1e-9);
+    CHECK(r.sink.spike_batches == 1);
+  }
 }
 
 TEST_CASE("stepped: what the grid cannot represent is refused with one line naming it") {

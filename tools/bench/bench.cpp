@@ -1,11 +1,13 @@
-// spikeq_bench: single-thread throughput of the event-driven engine on a netdef.
+// spikeq_bench: throughput of the event-driven engine on a netdef.
 //
 //   spikeq_bench NETDEF [--duration MS] [--set PATH=VALUE ...]
-//                [--mode event|stepped] [--dt MS] [--integrator euler|exact]
+//                [--mode event|stepped] [--dt MS] [--integrator euler|exact] [--threads T]
 //                [--build-threads T]
 //
 // --mode stepped runs the time-stepped reference engine instead and also reports
 // neuron-steps per second (LIF nodes x grid steps / simulation wall time).
+// --threads T (default 1) splits the one simulation over T threads (either
+// engine; the event engine runs on one).
 // Reports build and simulation wall time, events per second, and memory. An event
 // is one delivered pulse: every target of every recurrent spike (including pulses
 // that find the target refractory and are dropped) plus every arrival of an
@@ -66,16 +68,25 @@ double peak_rss_mib() {
 int main(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
     std::fprintf(stderr, "usage: spikeq_bench NETDEF [--duration MS] [--set PATH=VALUE ...] [--mode event|stepped] "
-                         "[--dt MS] [--integrator euler|exact] [--build-threads T]\n");
+                         "[--dt MS] [--integrator euler|exact] [--threads T] [--build-threads T]\n");
     return 2;
   }
   const std::string netdef = argv[1];
   std::vector<std::string> sets;
   unsigned build_threads = 1;
+  unsigned threads = 1;
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--duration") sets.push_back(std::string("duration_ms=") + argv[i + 1]);
     else if (flag == "--set") sets.push_back(argv[i + 1]);
+    else if (flag == "--threads") {
+      const int t = std::atoi(argv[i + 1]);
+      if (t < 1 || t > 1024) {
+        std::fprintf(stderr, "spikeq_bench: --threads %s: expected an integer in [1, 1024]\n", argv[i + 1]);
+        return 2;
+      }
+      threads = static_cast<unsigned>(t);
+    }
     else if (flag == "--mode") sets.push_back(std::string("simulation.mode=") + (std::strcmp(argv[i + 1], "stepped") == 0 ? "STEPPED" : "EVENT"));
     else if (flag == "--dt") sets.push_back(std::string("simulation.dt_ms=") + argv[i + 1]);
     else if (flag == "--build-threads") build_threads = static_cast<unsigned>(std::strtoul(argv[i + 1], nullptr, 10));
@@ -97,7 +108,7 @@ int main(int argc, char** argv) {
     CountingSink sink;
     const bool stepped = spec.simulation.mode == spikeq::SimMode::Stepped;
     const double cpu0 = user_cpu_s();
-    const spikeq::RunStats stats = spikeq::simulate(net, 0, sink);
+    const spikeq::RunStats stats = spikeq::simulate(net, 0, sink, nullptr, threads);
     const auto t2 = clock::now();
     const double sim_cpu_s = user_cpu_s() - cpu0;
     const double build_s = std::chrono::duration<double>(t1 - t0).count();
@@ -111,7 +122,8 @@ int main(int argc, char** argv) {
                 build_threads == 1 ? "" : "s");
     if (edges > 0) std::printf("; per stored synapse %.2f ns wall, %.2f ns CPU", 1e9 * build_s / edges, 1e9 * build_cpu_s / edges);
     std::printf("\n");
-    std::printf("simulate         %.3f s wall, %.3f s user CPU, one thread\n", sim_s, sim_cpu_s);
+    std::printf("simulate         %.3f s wall, %.3f s user CPU, %u thread%s\n", sim_s, sim_cpu_s, threads,
+                threads == 1 ? "" : "s");
     if (stepped) {
       double lif_nodes = 0;
       for (const auto& p : spec.populations)
