@@ -7,7 +7,7 @@
 // --mode stepped runs the time-stepped reference engine instead and also reports
 // neuron-steps per second (LIF nodes x grid steps / simulation wall time).
 // --threads T (default 1) splits the one simulation over T threads (either
-// engine; the event engine runs on one).
+// engine; the output does not depend on T).
 // Reports build and simulation wall time, events per second, and memory. An event
 // is one delivered pulse: every target of every recurrent spike (including pulses
 // that find the target refractory and are dropped) plus every arrival of an
