@@ -57,15 +57,27 @@ def test_time_to_accuracy_quick_event_and_stepped():
     assert e["cpu_s_to_target"] == pytest.approx(exact[0]["cpu_s"] / exact[0]["neuron_s"] * e["neuron_s_needed"])
 
 
-def test_time_to_accuracy_table_and_brian2_or_its_skip_line():
-    r = script("time_to_accuracy.py", "--quick", "--engines", "stepped,brian2", "--dts", "0.4,0.2")
+@pytest.mark.parametrize("mode", ["runtime", "standalone"])
+def test_time_to_accuracy_table_and_brian2_or_its_skip_line(mode):
+    r = script("time_to_accuracy.py", "--quick", "--engines", "stepped,brian2", "--dts", "0.4,0.2",
+               "--brian2-mode", mode, "--json")
     assert r.returncode == 0, r.stderr
-    assert "time to |rate error| <= 0.1%" in r.stdout
+    doc = json.loads(r.stdout)
+    brian = [p for p in doc["points"] if p["engine"].startswith("Brian2 ")]
     if brian2_importable():
-        assert "Brian2 2.5.1 euler" in r.stdout or "Brian2 " in r.stdout
-        assert "skipped" not in r.stdout
+        assert all(p["engine"].endswith(f" euler ({mode})") for p in brian), brian
+        assert [p["dt_ms"] for p in brian] == [0.4, 0.2]
+        spikeq = {p["dt_ms"]: p for p in doc["points"] if p["engine"] == "spikeq stepped euler"}
+        for p in brian:  # the same SDE on the same grid: the same bias within the noise (5 SE)
+            assert p["rel_error"] < -5 * p["rel_error_se"]
+            diff = p["rel_error"] - spikeq[p["dt_ms"]]["rel_error"]
+            assert abs(diff) < 5 * (p["rel_error_se"] ** 2 + spikeq[p["dt_ms"]]["rel_error_se"] ** 2) ** 0.5, p
+            assert 0 < p["cpu_s"] < p["wall_s"] + 1
+        assert not doc["notes"][:-1]  # only the --quick note
     else:
-        assert "Brian2 skipped: not importable" in r.stdout
+        assert not brian and any("Brian2 skipped: not importable" in n for n in doc["notes"])
+    table = script("time_to_accuracy.py", "--quick", "--engines", "stepped", "--dts", "0.4,0.2")
+    assert table.returncode == 0 and "time to |rate error| <= 0.1%" in table.stdout, table.stderr
 
 
 def test_time_to_accuracy_refuses_a_netdef_without_white_noise():

@@ -13,7 +13,8 @@ is the same at every N and only the network grows. Per N, in this order:
   1. `spikeq info NETDEF --set ...`: synapses, and how many are stored as edges
      ("S synapses, E of them stored as edges"; independent-train inputs are rates).
   2. unless --no-build-run, `spikeq run ... --duration 1`: the build plus 1 ms, whose
-     CPU time stands for the build's (a 200 ms run's build is the same work).
+     CPU time stands for the build's (a 200 ms run's build is the same work) and
+     whose peak RSS, next to the full run's, tells whether the peak is the build's.
   3. `spikeq run NETDEF -o DIR -q --threads 1 --duration MS --set ...`, timed.
 
 From the run's manifest.json: build_s and wall_s (wall, in-process; simulate =
@@ -80,10 +81,11 @@ def measure(args, n, pops, workdir, log):
     nodes, synapses, stored = (int(x) for x in m.groups())
     out = os.path.join(workdir, f"N{n}")
     base = [args.spikeq, "run", args.netdef, "-o", out, "--force", "-q", "--threads", "1"] + set_args
-    build_cpu = None
+    build_cpu = build_rss = None
     if not args.no_build_run:
         log(f"  N = {n}: build + 1 ms")
-        build_cpu = run_child(base + ["--duration", "1"]).cpu_s
+        build = run_child(base + ["--duration", "1"])
+        build_cpu, build_rss = build.cpu_s, build.peak_rss_mib
     log(f"  N = {n}: run {args.duration:g} ms")
     load0 = os.getloadavg()[0]
     run = run_child(base + ["--duration", repr(args.duration)])
@@ -103,7 +105,7 @@ def measure(args, n, pops, workdir, log):
             "events": ev["total"], "recurrent_pulses": ev["recurrent_pulses"], "external_pulses": ev["external_pulses"],
             "events_per_s": ev["total"] / sim_s if sim_s > 0 else None,
             "events_per_cpu_s": ev["total"] / sim_cpu if sim_cpu else None,
-            "peak_rss_mib": run.peak_rss_mib, "bytes_per_stored_synapse": run.peak_rss_mib * 2 ** 20 / stored
+            "peak_rss_mib": run.peak_rss_mib, "build_run_peak_rss_mib": build_rss, "bytes_per_stored_synapse": run.peak_rss_mib * 2 ** 20 / stored
             if stored else None, "bytes_per_synapse": run.peak_rss_mib * 2 ** 20 / synapses if synapses else None,
             "rates_hz": rates, "spikes": sum(p["spikes"] or 0 for p in manifest["populations"]),
             "load_before": load0, "load_after": load1}
@@ -126,12 +128,13 @@ def report(doc):
                      f"{r['build_s']:.2f}", f(r["build_cpu_s"], ".2f"), f"{r['simulate_s']:.2f}",
                      f(r["simulate_cpu_s"], ".2f"), f"{r['cpu_s'] / r['process_wall_s']:.2f}",
                      f"{r['events']:.4g}", f(r["events_per_s"], ".3g"), f(r["events_per_cpu_s"], ".3g"),
-                     f"{r['peak_rss_mib']:.0f}", f(r["bytes_per_stored_synapse"], ".2f"),
+                     f"{r['peak_rss_mib']:.0f}", f(r["build_run_peak_rss_mib"], ".0f"),
+                     f(r["bytes_per_stored_synapse"], ".2f"),
                      f(r["bytes_per_synapse"], ".2f"),
                      " / ".join(f"{v:.2f}" for v in r["rates_hz"].values()),
                      f"{r['load_before']:.1f}->{r['load_after']:.1f}"])
     lines.append(table(["N", "stored edges", "synapses", "build s", "build CPU s", "simulate s", "sim CPU s",
-                        "CPU/wall", "events", "events/s", "events/CPU-s", "peak RSS MiB", "B/stored syn",
+                        "CPU/wall", "events", "events/s", "events/CPU-s", "peak RSS MiB", "1 ms run", "B/stored syn",
                         "B/synapse", "rates Hz", "load"], rows))
     lines.append("")
     lines.append(f"build CPU = CPU of the same run with --duration 1; sim CPU = run CPU - build CPU; "

@@ -19,8 +19,9 @@ theory`; netdefs/ou_lif.pbtxt: 9.461 Hz). Error = |rate - theory| / theory.
     is CPU per neuron-second x the neuron-seconds for a standard error of
     --target (relative), from the measured one: n = n_obs (se/target)^2.
   * stepped (`spikeq run --mode stepped --integrator euler --dt DT`) and
-    Brian2 2.5.1 (cpp_standalone, method "euler", the same SDE, threshold,
-    reset and refractory: tools/bench/brian2_white_noise.py): the rate is
+    Brian2 2.5.1 (runtime mode with Cython, or --brian2-mode standalone;
+    method "euler", the same SDE, threshold, reset and refractory:
+    tools/bench/brian2_white_noise.py): the rate is
     biased by the grid, |b| ~ c dt^p with p about 1/2. The rate is measured at
     each of --dts (standard errors printed), the law fitted
     (tools/bench/accuracy_fit.py: the power law, and a sqrt(dt) + dt
@@ -32,7 +33,10 @@ theory`; netdefs/ou_lif.pbtxt: 9.461 Hz). Error = |rate - theory| / theory.
 Each run is a child process, started under `nice -n --nice` (the script renices
 itself), single-threaded; its cost is the child's own CPU time (user + sys,
 rusage from wait4: what getrusage(RUSAGE_CHILDREN) adds for it), not wall time,
-because the machine is shared. Brian2's compilation is not timed. The rate of
+because the machine is shared. Brian2's code generation and compilation are
+not timed: in runtime mode the child measures its own CPU time around
+net.run (tools/bench/brian2_white_noise.py), in standalone mode the cost is
+the compiled `main`'s rusage. The rate of
 each run is the mean over nodes of spikes in (--from, duration] per second, its
 standard error the SEM over nodes (independent neurons); runs of one engine and
 dt are pooled over nodes. CPU per neuron-second counts the whole simulated time
@@ -179,16 +183,18 @@ def run_spikeq(args, model, workdir, point, seed, duration_ms, stepped_dt=None):
 
 
 def run_brian2(args, model, workdir, b2, point, dt_ms, log):
-    project = os.path.join(workdir, f"brian2-dt{dt_ms}")
-    compile_s = b2.build(project, model["params"], model["v_init"], model["size"], dt_ms,
-                         args.grid_duration, model["seed"])
-    usage = run_child([b2.main()], cwd=project)
-    t, ids = b2.spikes()
+    where = os.path.join(workdir, f"brian2-dt{dt_ms}")
+    t, ids, cpu_s, usage, setup_s = b2.run(where, model["params"], model["v_init"], model["size"], dt_ms,
+                                           args.grid_duration, model["seed"], run_child)
     if not args.keep:
-        shutil.rmtree(project, ignore_errors=True)
+        shutil.rmtree(where, ignore_errors=True)
+    # The cost is the simulation's CPU time: the child's own measurement around net.run in
+    # runtime mode (its start, imports and code generation excluded), main's rusage in standalone.
+    usage.cpu_s = cpu_s
     point.add(usage, rate_per_node(t, ids, model["size"], args.from_ms, args.grid_duration), len(t),
               model["size"], args.grid_duration, args.from_ms)
-    log(f"    (Brian2 compile {compile_s:.1f} s, not timed)")
+    if setup_s is not None:
+        log(f"    (Brian2 generation and compilation {setup_s:.1f} s, not timed)")
 
 
 # ---------------------------------------------------------------------------
@@ -324,6 +330,8 @@ def parse_args():
     p.add_argument("--event-duration", type=float, help=f"ms per exact run (default {FULL['event_duration']:g})")
     p.add_argument("--grid-duration", type=float, help=f"ms per grid run (default {FULL['grid_duration']:g})")
     p.add_argument("--from", dest="from_ms", type=float, help=f"count spikes after this, ms (default {FULL['from_ms']:g})")
+    p.add_argument("--brian2-mode", choices=("runtime", "standalone"), default="runtime",
+                   help="Brian2 device: runtime (Cython; default, the faster here) or cpp_standalone")
     p.add_argument("--target", type=float, default=1e-3, help="relative rate error (default 0.001)")
     p.add_argument("--set", nargs="+", action="extend", default=[], metavar="PATH=VALUE", help="passed to spikeq")
     p.add_argument("--nice", type=int, default=19, help="niceness of the runs (default 19)")
@@ -368,7 +376,7 @@ def main():
     if "brian2" in args.engine_list:
         try:
             from brian2_white_noise import Brian2WhiteNoise
-            b2 = Brian2WhiteNoise()
+            b2 = Brian2WhiteNoise(args.brian2_mode)
         except Exception as e:  # ImportError, or a broken installation
             msg = f"{NAME}: Brian2 skipped: not importable ({type(e).__name__}: {e})"
             log(msg)
@@ -398,7 +406,7 @@ def main():
         if b2 is not None:
             for dt in args.dt_list:
                 log(f"Brian2 euler: dt {dt:g} ms, {args.grid_duration:g} ms")
-                pt = Point(f"Brian2 {b2.version} euler", dt)
+                pt = Point(f"Brian2 {b2.version} euler ({b2.mode})", dt)
                 run_brian2(args, model, workdir, b2, pt, dt, log)
                 points.append(pt.summary(theory_hz))
     except BadInput as e:
