@@ -253,6 +253,9 @@ void SteppedDriver::fan_out(Block& b, NodeId n, std::uint64_t k) {
   const NodeId* targets = net_.targets().data();
   const EdgeData* edges = net_.edge_projections().data();
   const bool whole = blocks_.size() == 1;
+  const PopulationTable& pt = net_.populations()[population];
+  const std::uint64_t row_base = pt.group_base;
+  const NodeId first = pt.first;
   for (std::uint32_t g = 0; g < delays.size(); ++g) {
     const std::uint64_t arrival = k + delays[g];
     if (arrival > plan_.steps) continue;
@@ -266,10 +269,11 @@ void SteppedDriver::fan_out(Block& b, NodeId n, std::uint64_t k) {
     double* row = ring_.data() + static_cast<std::size_t>(arrival % plan_.ring_slots) * lif_count_;
     if (whole || rows_ascending_[population][g]) {
       if (!whole) {
-        const NodeId* first = targets + begin;
-        const NodeId* last = targets + end;
-        begin = static_cast<std::uint64_t>(std::lower_bound(first, last, b.node_begin) - targets);
-        end = static_cast<std::uint64_t>(std::lower_bound(targets + begin, last, b.node_end) - targets);
+        const std::size_t splits = blocks_.size() - 1;
+        const std::uint32_t* split = row_splits_.data() + (row_base + (n - first) * delays.size() + g) * splits;
+        const std::uint64_t row_begin = begin;
+        if (b.index > 0) begin = row_begin + split[b.index - 1];
+        if (b.index < splits) end = row_begin + split[b.index];
       }
       for (std::uint64_t e = begin; e < end; ++e) {
         const EdgeTarget& et = edge_targets_[edges[e].projection];
