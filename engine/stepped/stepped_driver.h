@@ -159,6 +159,12 @@ class SteppedDriver {
   void update_range(Block& b, const LifPopulation& lp, std::uint32_t j_begin, std::uint32_t j_end,
                     std::uint64_t k, double* slot);
   void fan_out_epoch(Block& b, std::uint64_t k0, std::uint64_t k1);
+  struct Stretch {
+    std::uint64_t begin, end;
+    bool filter;
+  };
+  Stretch block_edges(const Block& b, NodeId n, std::uint32_t g) const;
+  void prefetch_edges(const Block& b, NodeId n) const;
   void fan_out(Block& b, NodeId n, std::uint64_t k);
   std::uint64_t probe_step(const Probe& probe) const;
   void flush();
