@@ -239,8 +239,44 @@ void SteppedDriver::fan_out_epoch(Block& b, std::uint64_t k0, std::uint64_t k1) 
   for (std::uint64_t k = k0; k <= k1; ++k) {
     const std::uint64_t i = k - k0;
     for (const Block& from : blocks_)
-      for (std::uint32_t s = from.previous.fired_at[i]; s < from.previous.fired_at[i + 1]; ++s)
+      for (std::uint32_t s = from.previous.fired_at[i]; s < from.previous.fired_at[i + 1]; ++s) {
+        if (s + 1 < from.previous.fired_at[i + 1]) prefetch_edges(b, from.previous.fired[s + 1]);
         fan_out(b, from.previous.fired[s], k);
+      }
+  }
+}
+
+// Block b's part of node n's delay group g: the edges [begin, end), and whether
+// they must still be filtered by target (rows not ascending).
+SteppedDriver::Stretch SteppedDriver::block_edges(const Block& b, NodeId n, std::uint32_t g) const {
+  Stretch st{net_.group_begin(n, g), net_.group_end(n, g), false};
+  if (blocks_.size() == 1 || st.begin == st.end) return st;
+  const std::uint16_t population = net_.population_of(n);
+  if (!rows_ascending_[population][g]) {
+    st.filter = true;
+    return st;
+  }
+  const PopulationTable& pt = net_.populations()[population];
+  const std::size_t splits = blocks_.size() - 1;
+  const std::uint32_t* split =
+      row_splits_.data() + (pt.group_base + (n - pt.first) * pt.group_delays_ms.size() + g) * splits;
+  const std::uint64_t row_begin = st.begin;
+  if (b.index > 0) st.begin = row_begin + split[b.index - 1];
+  if (b.index < splits) st.end = row_begin + split[b.index];
+  return st;
+}
+
+// Asks for block b's edges of node n's spike ahead of their fan-out: a spike's
+// stretch is a few cache lines read once, too short for the hardware prefetcher
+// to ramp up, so without this every line is a miss.
+void SteppedDriver::prefetch_edges(const Block& b, NodeId n) const {
+  const NodeId* targets = net_.targets().data();
+  const EdgeData* edges = net_.edge_projections().data();
+  const std::size_t groups = plan_.group_delay_steps[net_.population_of(n)].size();
+  for (std::uint32_t g = 0; g < groups; ++g) {
+    const Stretch st = block_edges(b, n, g);
+    for (std::uint64_t e = st.begin; e < st.end; e += 64 / sizeof(NodeId)) __builtin_prefetch(targets + e);
+    for (std::uint64_t e = st.begin; e < st.end; e += 64 / sizeof(EdgeData)) __builtin_prefetch(edges + e);
   }
 }
 
@@ -248,35 +284,26 @@ void SteppedDriver::fan_out_epoch(Block& b, std::uint64_t k0, std::uint64_t k1) 
 // ring slots of their arrival steps, walking n's out-edges group by group in CSR
 // order. Arrivals after the last step are not delivered, and not counted.
 void SteppedDriver::fan_out(Block& b, NodeId n, std::uint64_t k) {
-  const std::uint16_t population = net_.population_of(n);
-  const std::vector<std::uint32_t>& delays = plan_.group_delay_steps[population];
+  const std::vector<std::uint32_t>& delays = plan_.group_delay_steps[net_.population_of(n)];
   const NodeId* targets = net_.targets().data();
   const EdgeData* edges = net_.edge_projections().data();
-  const bool whole = blocks_.size() == 1;
   for (std::uint32_t g = 0; g < delays.size(); ++g) {
     const std::uint64_t arrival = k + delays[g];
     if (arrival > plan_.steps) continue;
-    std::uint64_t begin = net_.group_begin(n, g);
-    std::uint64_t end = net_.group_end(n, g);
-    if (begin == end) continue;
     if (b.counts_fan_outs) {
-      b.recurrent_pulses += end - begin;
-      ++b.queue_entries;
+      const std::uint64_t edges_in_group = net_.group_end(n, g) - net_.group_begin(n, g);
+      b.recurrent_pulses += edges_in_group;
+      b.queue_entries += edges_in_group > 0;
     }
+    const Stretch st = block_edges(b, n, g);
     double* row = ring_.data() + static_cast<std::size_t>(arrival % plan_.ring_slots) * lif_count_;
-    if (whole || rows_ascending_[population][g]) {
-      if (!whole) {
-        const NodeId* first = targets + begin;
-        const NodeId* last = targets + end;
-        begin = static_cast<std::uint64_t>(std::lower_bound(first, last, b.node_begin) - targets);
-        end = static_cast<std::uint64_t>(std::lower_bound(targets + begin, last, b.node_end) - targets);
-      }
-      for (std::uint64_t e = begin; e < end; ++e) {
+    if (!st.filter) {
+      for (std::uint64_t e = st.begin; e < st.end; ++e) {
         const EdgeTarget& et = edge_targets_[edges[e].projection];
         row[targets[e] - et.lif_shift] += et.weight_mv;
       }
     } else {
-      for (std::uint64_t e = begin; e < end; ++e) {
+      for (std::uint64_t e = st.begin; e < st.end; ++e) {
         if (targets[e] < b.node_begin || targets[e] >= b.node_end) continue;
         const EdgeTarget& et = edge_targets_[edges[e].projection];
         row[targets[e] - et.lif_shift] += et.weight_mv;

@@ -147,7 +147,7 @@ class SteppedDriver {
   void init_trains();
   void init_probes();
   void init_blocks(unsigned threads);
-  void init_row_order();
+  void init_row_splits();
 
   // The run (stepped_driver.cpp).
   template <class Work>
@@ -159,6 +159,12 @@ class SteppedDriver {
   void update_range(Block& b, const LifPopulation& lp, std::uint32_t j_begin, std::uint32_t j_end,
                     std::uint64_t k, double* slot);
   void fan_out_epoch(Block& b, std::uint64_t k0, std::uint64_t k1);
+  struct Stretch {
+    std::uint64_t begin, end;
+    bool filter;
+  };
+  Stretch block_edges(const Block& b, NodeId n, std::uint32_t g) const;
+  void prefetch_edges(const Block& b, NodeId n) const;
   void fan_out(Block& b, NodeId n, std::uint64_t k);
   std::uint64_t probe_step(const Probe& probe) const;
   void flush();
@@ -188,9 +194,13 @@ class SteppedDriver {
   // Blocks of LIF nodes, one per thread; the arena only with more than one.
   std::vector<Block> blocks_;
   std::unique_ptr<Arena> arena_;
-  // Per population and delay group: every row's targets ascend (binary search
-  // finds a block's part). Filled only with more than one block.
+  // Filled only with more than one block. Per population and delay group: every
+  // row's targets ascend, so each block's part of a row is one stretch. Then per
+  // row (in Network's group order, PopulationTable::group_base) and block b >= 1:
+  // where block b's stretch begins, relative to the row's begin (found once here,
+  // not per spike: a binary search in a cold row costs a cache miss per probe).
   std::vector<std::vector<bool>> rows_ascending_;
+  std::vector<std::uint32_t> row_splits_;
 
   // The current epoch: its Poisson spikes by (step, node), where each step's
   // begin (index k - k0; one past the end at k1 - k0 + 1), and its probe times.

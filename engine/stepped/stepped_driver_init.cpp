@@ -177,6 +177,7 @@ void SteppedDriver::init_blocks(unsigned threads) {
     };
     block.lif_begin = bound(b);
     block.lif_end = bound(b + 1);
+    block.index = static_cast<std::uint32_t>(b);
     block.counts_fan_outs = b == 0;
     for (std::uint32_t p = 0; p < lif_pops_.size(); ++p) {
       const LifPopulation& lp = lif_pops_[p];
@@ -198,15 +199,18 @@ void SteppedDriver::init_blocks(unsigned threads) {
   }
   if (n_blocks > 1) {
     arena_ = std::make_unique<Arena>(static_cast<int>(n_blocks));
-    init_row_order();
+    init_row_splits();
   }
 }
 
 // Which delay groups have every row ascending in target (true of the example
-// networks, whose projections out of one group reach populations in id order);
-// other rows are filtered edge by edge, so any row order is correct.
-void SteppedDriver::init_row_order() {
+// networks, whose projections out of one group reach populations in id order),
+// and in those rows where each block's stretch begins. Other rows are filtered
+// edge by edge, so any row order is correct.
+void SteppedDriver::init_row_splits() {
   const NodeId* targets = net_.targets().data();
+  const std::size_t splits = blocks_.size() - 1;
+  std::uint64_t rows = 0;
   rows_ascending_.resize(net_.populations().size());
   for (std::size_t pop = 0; pop < net_.populations().size(); ++pop) {
     const std::size_t groups = plan_.group_delay_steps[pop].size();
@@ -216,6 +220,22 @@ void SteppedDriver::init_row_order() {
     for (std::size_t g = 0; g < groups; ++g)
       for (NodeId n = pt.first; n < pt.first + pt.size && ascending[g]; ++n)
         ascending[g] = std::is_sorted(targets + net_.group_begin(n, g), targets + net_.group_end(n, g));
+    if (groups > 0) rows = std::max<std::uint64_t>(rows, pt.group_base + std::uint64_t{pt.size} * groups);
+  }
+  row_splits_.assign(rows * splits, 0);
+  for (std::size_t pop = 0; pop < net_.populations().size(); ++pop) {
+    const PopulationTable& pt = net_.populations()[pop];
+    const std::size_t groups = rows_ascending_[pop].size();
+    for (std::size_t g = 0; g < groups; ++g) {
+      if (!rows_ascending_[pop][g]) continue;
+      for (NodeId n = pt.first; n < pt.first + pt.size; ++n) {
+        const NodeId* begin = targets + net_.group_begin(n, g);
+        const NodeId* end = targets + net_.group_end(n, g);
+        std::uint32_t* split = row_splits_.data() + (pt.group_base + (n - pt.first) * groups + g) * splits;
+        for (std::size_t b = 1; b < blocks_.size(); ++b)
+          split[b - 1] = static_cast<std::uint32_t>(std::lower_bound(begin, end, blocks_[b].node_begin) - begin);
+      }
+    }
   }
 }
 

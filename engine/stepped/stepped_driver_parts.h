@@ -52,6 +52,7 @@ struct alignas(64) SteppedDriver::Block {
     std::uint32_t pop = 0;  // index into lif_pops_
     std::uint32_t j_begin = 0, j_end = 0;
   };
+  std::uint32_t index = 0;  // into blocks_
   std::uint32_t lif_begin = 0, lif_end = 0;
   // Global ids [node_begin, node_end): exactly the block's LIF nodes, plus
   // perhaps Poisson nodes, which are never targets.
