@@ -450,8 +450,11 @@ def main():
         log(f"  generated + compiled in {setup_s:.1f} s (compile {compile_s:.1f} s)")
 
         spikeq_cmd = {
-            "spikeq_event": [args.spikeq, "run", args.netdef, "-q", "--duration", num(args.duration)] + set_args,
-            "spikeq_stepped": [args.spikeq, "run", args.netdef, "-q", "--duration", num(args.duration)] + set_args
+            # One thread, as Brian2 here (spikeq's default is every core).
+            "spikeq_event": [args.spikeq, "run", args.netdef, "-q", "--threads", "1", "--duration",
+                             num(args.duration)] + set_args,
+            "spikeq_stepped": [args.spikeq, "run", args.netdef, "-q", "--threads", "1", "--duration",
+                               num(args.duration)] + set_args
             + ["--mode", "stepped", "--dt", num(args.dt)],
         }
         runs = {"brian2": [], "spikeq_event": [], "spikeq_stepped": []}
