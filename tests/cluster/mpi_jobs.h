@@ -126,4 +126,19 @@ inline pid_t rank_pid(pid_t parent, int rank) {
   return 0;
 }
 
+// Kills rank `rank` of `job` with SIGKILL and waits (at most 60 s) for mpirun to
+// end the job; checks it did, with a non-zero exit, within 20 s of the kill.
+inline ProcessResult kill_rank_and_finish(Job& job, int rank) {
+  const pid_t victim = rank_pid(job.pid, rank);
+  REQUIRE(victim > 0);
+  kill(victim, SIGKILL);
+  const auto killed = Clock::now();
+  const ProcessResult r = job.finish(60);
+  INFO(r.stderr_text);
+  CHECK_FALSE(r.timed_out);
+  CHECK(r.exit_code != 0);
+  CHECK(std::chrono::duration<double>(Clock::now() - killed).count() < 20);
+  return r;
+}
+
 }  // namespace spikeq::test::mpi

@@ -172,15 +172,7 @@ TEST_CASE("mpi: kill -9 of one rank mid-run: non-zero exit in bounded time, fini
            status_of(dir + "/point-0005/trial-0000/manifest.json") == "running";
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  const pid_t victim = rank_pid(job.pid, 1);
-  REQUIRE(victim > 0);
-  kill(victim, SIGKILL);
-  const auto killed = Clock::now();
-  const ProcessResult r = job.finish(60);
-  INFO(r.stderr_text);
-  CHECK_FALSE(r.timed_out);
-  CHECK(r.exit_code != 0);
-  CHECK(std::chrono::duration<double>(Clock::now() - killed).count() < 20);
+  kill_rank_and_finish(job, 1);
   // The finished points are whole: the one-process run's bytes.
   const std::string ref = tmp / "ref";
   REQUIRE(run_process({kCli, "run", write(tmp, "short.pbtxt", sweep_netdef("200, 200, 200, 200")), "-o", ref, "-q"})

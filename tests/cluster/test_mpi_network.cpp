@@ -88,14 +88,7 @@ TEST_CASE("mpi: kill -9 of rank 1 of one network: non-zero exit in bounded time,
   Job job(mpirun({"run", net, "--threads", "1", "-o", dir, "-q"}));
   wait_until([&] { return status_of(dir + "/manifest.json") == "running"; });
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  const pid_t victim = rank_pid(job.pid, 1);
-  REQUIRE(victim > 0);
-  kill(victim, SIGKILL);
-  const auto killed = Clock::now();
-  const ProcessResult r = job.finish(60);
-  CHECK_FALSE(r.timed_out);
-  CHECK(r.exit_code != 0);
-  CHECK(std::chrono::duration<double>(Clock::now() - killed).count() < 20);
+  kill_rank_and_finish(job, 1);
   const ProcessResult rec = run_bounded({kCli, "recover", dir}, 120);
   INFO(rec.stdout_text + rec.stderr_text);
   CHECK((rec.exit_code == 0 || rec.exit_code == 3));

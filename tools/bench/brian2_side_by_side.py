@@ -53,6 +53,8 @@ import tempfile
 import time
 import warnings
 
+from child_usage import machine  # cores, CPU model, kernel, load (tools/bench/child_usage.py)
+
 # ---------------------------------------------------------------------------
 # Netdef text (protobuf text format, the subset the netdefs use)
 # ---------------------------------------------------------------------------
@@ -359,14 +361,6 @@ def brian2_results(project_dir, monitors):
 # Main
 # ---------------------------------------------------------------------------
 
-def machine():
-    model = ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
-    except OSError:
-        pass
-    return {"cores": os.cpu_count(), "cpu": model, "kernel": platform.release()}
 
 
 def summarize(runs, model, recorded):
