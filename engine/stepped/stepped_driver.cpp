@@ -1,5 +1,6 @@
-// SteppedDriver's run: epochs of steps, each block of LIF nodes advanced on its
-// own thread, then the epoch's LIF spikes fanned out (engine/stepped/stepped_driver.h).
+// SteppedDriver's run: epochs of steps; in each, every block of LIF nodes, on its
+// own thread, adds the previous epoch's LIF spikes into its nodes' ring slots and
+// then advances its nodes through the epoch (engine/stepped/stepped_driver.h).
 #include "engine/stepped/stepped_driver.h"
 
 #include <oneapi/tbb/blocked_range.h>
@@ -14,8 +15,8 @@
 namespace spikeq::inline stepped {
 
 // Runs `work` on every block: in place with one block; otherwise on the arena's
-// threads, one block each (static partition: a thread keeps its block, and its
-// block's state stays in its cache, from one epoch to the next).
+// threads, one block each (static partition, whose task affinity keeps a block on
+// the same thread, and its state in that core's cache, from one epoch to the next).
 template <class Work>
 void SteppedDriver::for_each_block(Work&& work) {
   if (!arena_) {
