@@ -126,19 +126,24 @@ inline pid_t rank_pid(pid_t parent, int rank) {
   return 0;
 }
 
-// Kills rank `rank` of `job` with SIGKILL and waits (at most 60 s) for mpirun to
-// end the job; checks it did, with a non-zero exit, within 20 s of the kill.
-inline ProcessResult kill_rank_and_finish(Job& job, int rank) {
-  const pid_t victim = rank_pid(job.pid, rank);
-  REQUIRE(victim > 0);
-  kill(victim, SIGKILL);
-  const auto killed = Clock::now();
+// Sends `signal` to process `pid` of `job` (mpirun itself, or one rank) and waits
+// (at most 60 s) for the job to end; checks it did, with a non-zero exit, within
+// `within_s` of the signal.
+inline ProcessResult signal_and_finish(Job& job, pid_t pid, int signal, double within_s) {
+  REQUIRE(pid > 0);
+  kill(pid, signal);
+  const auto sent = Clock::now();
   const ProcessResult r = job.finish(60);
   INFO(r.stderr_text);
   CHECK_FALSE(r.timed_out);
   CHECK(r.exit_code != 0);
-  CHECK(std::chrono::duration<double>(Clock::now() - killed).count() < 20);
+  CHECK(std::chrono::duration<double>(Clock::now() - sent).count() < within_s);
   return r;
+}
+
+// Kills rank `rank` of `job` with SIGKILL: the job must end within 20 s.
+inline ProcessResult kill_rank_and_finish(Job& job, int rank) {
+  return signal_and_finish(job, rank_pid(job.pid, rank), SIGKILL, 20);
 }
 
 }  // namespace spikeq::test::mpi
