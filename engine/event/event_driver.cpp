@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/core/rank_share.h"
 #include "engine/core/stop_check.h"
 #include "models/lif.h"
 #include "models/poisson.h"
@@ -118,19 +119,16 @@ EventDriver::EventDriver(const Network& network, std::uint64_t trial, RunSink& s
 // receive nothing: they go with whichever range and block they fall in).
 void EventDriver::init_blocks(unsigned threads) {
   const NetworkSpec& spec = net_.spec();
-  std::uint64_t lif_nodes = 0;
-  for (std::size_t i = 0; i < spec.populations.size(); ++i)
-    if (spec.populations[i].kind == ModelKind::Lif) lif_nodes += net_.populations()[i].size;
   const std::uint64_t rank = exchange_ ? exchange_->rank() : 0, ranks = exchange_ ? exchange_->ranks() : 1;
   records_sources_ = rank == 0;
-  // LIF nodes [lo, hi) in LIF order, and the node ids that bound them.
-  const std::uint64_t lo = rank * lif_nodes / ranks, hi = (rank + 1) * lif_nodes / ranks;
-  own_first_ = rank == 0 ? 0 : lif_node(lo);
-  own_last_ = rank + 1 == ranks ? net_.node_count() : lif_node(hi);
+  const RankShare share = rank_share(spec, rank, ranks);
+  const std::uint64_t lo = share.lif_begin, hi = share.lif_end;
+  own_first_ = share.node_begin;
+  own_last_ = share.node_end;
   const std::uint64_t count = std::max<std::uint64_t>(1, std::min<std::uint64_t>(threads, hi - lo));
   blocks_.resize(count);
   for (std::uint64_t k = 1; k < count; ++k) {
-    blocks_[k].first = lif_node(lo + k * (hi - lo) / count);
+    blocks_[k].first = lif_node(spec, lo + k * (hi - lo) / count);
     blocks_[k - 1].last = blocks_[k].first;
   }
   blocks_.front().first = own_first_;
@@ -141,18 +139,6 @@ void EventDriver::init_blocks(unsigned threads) {
     b.spikes_per_population.assign(spec.populations.size(), 0);
   }
   if (count > 1) parallel_ = std::make_unique<Parallel>(static_cast<unsigned>(count));
-}
-
-// The node id of LIF node number `rank` in LIF order (the node count past the last).
-NodeId EventDriver::lif_node(std::uint64_t rank) const {
-  const NetworkSpec& spec = net_.spec();
-  for (std::size_t i = 0; i < spec.populations.size(); ++i) {
-    if (spec.populations[i].kind != ModelKind::Lif) continue;
-    const PopulationTable& pop = net_.populations()[i];
-    if (rank < pop.size) return pop.first + static_cast<NodeId>(rank);
-    rank -= pop.size;
-  }
-  return net_.node_count();
 }
 
 void EventDriver::init_pulse_counts() {

@@ -32,7 +32,7 @@
 //
 // Processes (MPI ranks, engine/event/epoch_exchange.h). With an EpochExchange of
 // R processes, process r owns the r-th of R ranges of consecutive node ids (about
-// equal LIF counts), cut further into its T thread blocks, and simulates only
+// equal LIF counts, engine/core/rank_share.h), cut further into its T thread blocks, and simulates only
 // those nodes. At each epoch end the processes trade the deliveries their spikes
 // cause (everyone's go into every heap), the recorded spikes and samples (to rank
 // 0, whose sink alone receives output) and the stop flags (so all stop at the
@@ -159,7 +159,6 @@ class EventDriver {
   void init_state();
   void init_pulse_counts();
   void init_blocks(unsigned threads);
-  NodeId lif_node(std::uint64_t rank) const;
   bool owns(NodeId n) const { return n >= own_first_ && n < own_last_; }
   void run_epochs();
   // Returns true when the processes agreed to stop after this epoch.
