@@ -9,14 +9,14 @@
 #include "engine/core/network.h"
 #include "engine/core/recording.h"
 #include "engine/core/run_stats.h"
-#include "engine/event/epoch_exchange.h"
+#include "engine/core/epoch_exchange.h"
 
 namespace spikeq::inline batch {
 
 // `threads` (>= 1): how many threads the one network is split over (min-delay
 // epochs, node blocks); the output is identical for every value. `exchange`:
 // this process is one of several running the network together (MPI ranks,
-// engine/event/epoch_exchange.h); only rank 0's sink receives output.
+// engine/core/epoch_exchange.h); only rank 0's sink receives output.
 RunStats simulate(const Network& net, std::uint64_t trial, RunSink& sink, const std::atomic<bool>* stop = nullptr,
                   unsigned threads = 1, EpochExchange* exchange = nullptr);
 

@@ -20,7 +20,7 @@
 #include "engine/batch/progress.h"
 #include "engine/core/network.h"
 #include "engine/core/run_stats.h"
-#include "engine/event/epoch_exchange.h"
+#include "engine/core/epoch_exchange.h"
 #include "engine/io/manifest.h"
 #include "engine/io/run_directory.h"
 

@@ -353,8 +353,23 @@ bool EventDriver::run_epoch(double t_end, bool last) {
   }
   if (exchange_) {
     flags.stop = stop_ && stop_->load(std::memory_order_relaxed);
-    flags = exchange_->trade(outgoing_, root.spikes, root.samples, flags);
+    // Everyone's deliveries (in any order: they go into the heap); the recorded
+    // spikes and samples to rank 0 (in any order: hand_over_batch sorts them).
+    exchange_->begin(flags);
+    exchange_->put(outgoing_);
+    exchange_->put(root.spikes);
+    exchange_->put(root.samples);
+    flags = exchange_->trade();
     if (flags.abandon) throw Stopped();
+    outgoing_.clear();
+    root.spikes.clear();
+    root.samples.clear();
+    const bool is_root = exchange_->rank() == 0;
+    for (unsigned r = 0; r < exchange_->ranks(); ++r) {
+      exchange_->take(r, &outgoing_);
+      exchange_->take(r, is_root ? &root.spikes : nullptr);
+      exchange_->take(r, is_root ? &root.samples : nullptr);
+    }
   }
   for (const Delivery& d : outgoing_) queue_.push(d);
   for (Block& b : blocks_) collect_counts(b);

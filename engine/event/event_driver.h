@@ -30,7 +30,7 @@
 // Serial per epoch: taking the deliveries off the queue, Poisson source trains,
 // pushing the epoch's outgoing deliveries, handing the output to the sink.
 //
-// Processes (MPI ranks, engine/event/epoch_exchange.h). With an EpochExchange of
+// Processes (MPI ranks, engine/core/epoch_exchange.h). With an EpochExchange of
 // R processes, process r owns the r-th of R ranges of consecutive node ids (about
 // equal LIF counts, engine/core/rank_share.h), cut further into its T thread blocks, and simulates only
 // those nodes. At each epoch end the processes trade the deliveries their spikes
@@ -71,7 +71,7 @@
 #include <vector>
 
 #include "engine/event/delivery_queue.h"
-#include "engine/event/epoch_exchange.h"
+#include "engine/core/epoch_exchange.h"
 #include "engine/core/network.h"
 #include "engine/core/recording.h"
 #include "engine/core/run_stats.h"

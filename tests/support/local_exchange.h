@@ -1,5 +1,5 @@
-// EpochExchange between R EventDrivers running in R threads of one process: the
-// MPI exchange's contract (engine/event/epoch_exchange.h) without MPI, so tests
+// EpochExchange between R drivers running in R threads of one process: the
+// MPI exchange's contract (engine/core/epoch_exchange.h) without MPI, so tests
 // can check that a run split over "processes" gives the single-process output.
 #pragma once
 
@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/event/epoch_exchange.h"
+#include "engine/core/epoch_exchange.h"
 
 namespace spikeq::test {
 
@@ -20,32 +20,6 @@ class LocalExchangeGroup {
     Member(LocalExchangeGroup& group, unsigned rank) : group_(group), rank_(rank) {}
     unsigned rank() const override { return rank_; }
     unsigned ranks() const override { return group_.ranks_; }
-    EpochFlags trade(std::vector<Delivery>& deliveries, std::vector<SpikeRecord>& spikes,
-                     std::vector<VoltageSample>& samples, EpochFlags flags) override {
-      Slot& mine = group_.slots_[rank_];
-      mine.deliveries = deliveries;
-      mine.spikes = spikes;
-      mine.samples = samples;
-      mine.flags = flags;
-      group_.barrier_.arrive_and_wait();
-      deliveries.clear();
-      spikes.clear();
-      samples.clear();
-      EpochFlags all;
-      // Everyone's deliveries, in reverse rank order: the heap must not care.
-      for (unsigned r = group_.ranks_; r-- > 0;) {
-        const Slot& s = group_.slots_[r];
-        deliveries.insert(deliveries.end(), s.deliveries.begin(), s.deliveries.end());
-        if (rank_ == 0) {
-          spikes.insert(spikes.end(), s.spikes.begin(), s.spikes.end());
-          samples.insert(samples.end(), s.samples.begin(), s.samples.end());
-        }
-        all.stop |= s.flags.stop;
-        all.abandon |= s.flags.abandon;
-      }
-      group_.barrier_.arrive_and_wait();  // the slots are read before anyone refills them
-      return all;
-    }
     void sum(std::vector<std::uint64_t>& counts) override {
       group_.slots_[rank_].counts = counts;
       group_.barrier_.arrive_and_wait();
@@ -56,6 +30,19 @@ class LocalExchangeGroup {
       group_.barrier_.arrive_and_wait();
     }
 
+   protected:
+    void all_gather(std::span<const char> mine, std::vector<char>& all, std::vector<std::size_t>& counts) override {
+      group_.slots_[rank_].bytes.assign(mine.begin(), mine.end());
+      group_.barrier_.arrive_and_wait();
+      all.clear();
+      counts.clear();
+      for (const Slot& s : group_.slots_) {
+        all.insert(all.end(), s.bytes.begin(), s.bytes.end());
+        counts.push_back(s.bytes.size());
+      }
+      group_.barrier_.arrive_and_wait();  // the slots are read before anyone refills them
+    }
+
    private:
     LocalExchangeGroup& group_;
     unsigned rank_;
@@ -63,11 +50,8 @@ class LocalExchangeGroup {
 
  private:
   struct Slot {
-    std::vector<Delivery> deliveries;
-    std::vector<SpikeRecord> spikes;
-    std::vector<VoltageSample> samples;
+    std::vector<char> bytes;
     std::vector<std::uint64_t> counts;
-    EpochFlags flags;
   };
   unsigned ranks_;
   std::barrier<> barrier_;

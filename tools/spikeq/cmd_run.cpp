@@ -26,7 +26,7 @@
 #include "engine/io/run_lock.h"
 #include "engine/batch/single_run.h"
 #include "engine/batch/simulate.h"
-#include "engine/event/comm_epoch_exchange.h"
+#include "engine/core/comm_epoch_exchange.h"
 #include "engine/comm/agree.h"
 #include "engine/comm/session.h"
 #include "engine/core/stop_check.h"
