@@ -8,7 +8,7 @@ namespace spikeq::inline batch {
 RunStats simulate(const Network& net, std::uint64_t trial, RunSink& sink, const std::atomic<bool>* stop,
                   unsigned threads, EpochExchange* exchange) {
   if (net.spec().simulation.mode == SimMode::Stepped) {
-    SteppedDriver driver(net, trial, sink, stop, threads);
+    SteppedDriver driver(net, trial, sink, stop, threads, exchange);
     return driver.run();
   }
   EventDriver driver(net, trial, sink, stop, threads, exchange);

@@ -46,7 +46,7 @@ RunStats SteppedDriver::run() {
       if (pending) fan_out_epoch(b, prev_k0, prev_k1);
       advance_block(b, k0, k1);
     });
-    for (Block& b : blocks_) std::swap(b.current, b.previous);
+    agreed_stop_ = gather_epoch_spikes(k0, k1);
     prev_k0 = k0;
     prev_k1 = k1;
     pending = true;
@@ -58,7 +58,7 @@ RunStats SteppedDriver::run() {
     epoch(k0, k1);
     // After the epoch everything stamped up to t_k1 is final, so a stop ends the
     // run there, with its output a prefix of the uninterrupted run's.
-    const bool stop = k1 < steps && stop_ && stop_->load(std::memory_order_relaxed);
+    const bool stop = k1 < steps && agreed_stop_;
     if (k1 / plan_.flush_every > flushed / plan_.flush_every || k1 == steps || stop) {
       flush();
       flushed = k1;
@@ -81,6 +81,7 @@ RunStats SteppedDriver::run() {
     stats_.recurrent_pulses += b.recurrent_pulses;
     stats_.queue_entries += b.queue_entries;
   }
+  if (exchange_) sum_over_processes();
   return stats_;
 }
 
@@ -95,12 +96,12 @@ void SteppedDriver::prepare_epoch(std::uint64_t k0, std::uint64_t k1) {
         const std::uint64_t k = sp.next_step[j];
         const NodeId n = sp.first + static_cast<NodeId>(j);
         source_spikes_.push_back({k, n});
-        if (sp.recorded) source_records_.push_back({static_cast<double>(k) * plan_.dt_ms, n});
+        if (sp.recorded && records_sources_) source_records_.push_back({static_cast<double>(k) * plan_.dt_ms, n});
         ++fired;
         sp.next_step[j] = k + stepped::bernoulli_gap(sp.rng[j].uniform_open0(), sp.log_q, plan_.steps + 1);
       }
     }
-    stats_.spikes_per_population[sp.population] += fired;
+    if (records_sources_) stats_.spikes_per_population[sp.population] += fired;
   }
   std::sort(source_spikes_.begin(), source_spikes_.end(), [](const StepSpike& a, const StepSpike& b) {
     return a.step != b.step ? a.step < b.step : a.node < b.node;
@@ -233,17 +234,16 @@ void SteppedDriver::update_range(Block& b, const LifPopulation& lp, std::uint32_
   for (std::size_t s = fired_before; s < b.current.fired.size(); ++s) b.spikes.push_back({t, b.current.fired[s]});
 }
 
-// The previous epoch's LIF spikes of every block, in (step, node) order — blocks are
-// contiguous in node order, so step by step, block by block — into this block's
-// nodes.
+// The previous epoch's LIF spikes of every block and process, in (step, node)
+// order, into this block's nodes.
 void SteppedDriver::fan_out_epoch(Block& b, std::uint64_t k0, std::uint64_t k1) {
+  const EpochSpikes& all = epoch_spikes_;
   for (std::uint64_t k = k0; k <= k1; ++k) {
     const std::uint64_t i = k - k0;
-    for (const Block& from : blocks_)
-      for (std::uint32_t s = from.previous.fired_at[i]; s < from.previous.fired_at[i + 1]; ++s) {
-        if (s + 1 < from.previous.fired_at[i + 1]) prefetch_edges(b, from.previous.fired[s + 1]);
-        fan_out(b, from.previous.fired[s], k);
-      }
+    for (std::uint32_t s = all.fired_at[i]; s < all.fired_at[i + 1]; ++s) {
+      if (s + 1 < all.fired_at[i + 1]) prefetch_edges(b, all.fired[s + 1]);
+      fan_out(b, all.fired[s], k);
+    }
   }
 }
 
@@ -251,19 +251,19 @@ void SteppedDriver::fan_out_epoch(Block& b, std::uint64_t k0, std::uint64_t k1) 
 // they must still be filtered by target (rows not ascending).
 SteppedDriver::Stretch SteppedDriver::block_edges(const Block& b, NodeId n, std::uint32_t g) const {
   Stretch st{net_.group_begin(n, g), net_.group_end(n, g), false};
-  if (blocks_.size() == 1 || st.begin == st.end) return st;
+  if (whole_ || st.begin == st.end) return st;
   const std::uint16_t population = net_.population_of(n);
   if (!rows_ascending_[population][g]) {
     st.filter = true;
     return st;
   }
   const PopulationTable& pt = net_.populations()[population];
-  const std::size_t splits = blocks_.size() - 1;
+  const std::size_t bounds = blocks_.size() + 1;
   const std::uint32_t* split =
-      row_splits_.data() + (pt.group_base + (n - pt.first) * pt.group_delays_ms.size() + g) * splits;
+      row_splits_.data() + (pt.group_base + (n - pt.first) * pt.group_delays_ms.size() + g) * bounds;
   const std::uint64_t row_begin = st.begin;
-  if (b.index > 0) st.begin = row_begin + split[b.index - 1];
-  if (b.index < splits) st.end = row_begin + split[b.index];
+  st.begin = row_begin + split[b.index];
+  st.end = row_begin + split[b.index + 1];
   return st;
 }
 

@@ -66,6 +66,21 @@
 // One thread takes the same path with one block and no arena. Spikes, samples
 // and RunStats are identical for every number of threads.
 //
+// Processes (MPI ranks, engine/core/epoch_exchange.h). With an EpochExchange of
+// R processes, process r owns the r-th of R ranges of the LIF nodes
+// (engine/core/rank_share.h, the event engine's split), cut further into its T
+// blocks, and only those nodes are advanced (and only they get input trains).
+// The epoch's end is the exchange point: each process sends its LIF spikes of
+// the epoch, (step, node) as a node list and an index per step (4 bytes per
+// spike plus 4 per step), and every process merges them step by step in rank
+// order, which is (step, node) order: the same list one process would fan out,
+// so every ring slot sums the same pulses in the same order. Every process
+// draws every Poisson node's spikes (its own stream, no trade needed), but only
+// rank 0 records and counts them, and counts the fan-outs; the recorded spikes
+// and samples of the others travel to rank 0 in the same trade, with the stop
+// flag (OR-ed, so every process stops after the same epoch); the counts are
+// summed at the end. Output and RunStats are identical for every R and T.
+//
 // Ring buffers (NEST-style): ring_slots = max delay in steps + 1 rows, one double
 // per LIF node each, stored slot-major so a step reads one contiguous row and a
 // fan-out writes one row in target order. Neuron state is structure-of-arrays.
@@ -91,6 +106,7 @@
 #include <memory>
 #include <vector>
 
+#include "engine/core/epoch_exchange.h"
 #include "engine/core/run_stats.h"
 #include "engine/core/network.h"
 #include "engine/core/recording.h"
@@ -106,8 +122,11 @@ class SteppedDriver {
   // `stop`, when set by another thread or a signal handler, ends the run at the
   // next epoch boundary with everything up to it delivered to the sink.
   // `threads` (>= 1; 0 counts as 1): how many threads the one network is split over.
+  // `exchange`: this is one of several processes running the network together
+  // (see "Processes"); null: the only one.
   SteppedDriver(const Network& network, std::uint64_t trial, RunSink& sink,
-                const std::atomic<bool>* stop = nullptr, unsigned threads = 1);
+                const std::atomic<bool>* stop = nullptr, unsigned threads = 1,
+                EpochExchange* exchange = nullptr);
   ~SteppedDriver();
   RunStats run();
 
@@ -141,6 +160,12 @@ class SteppedDriver {
     std::uint64_t step;
     std::uint32_t probe;  // index into probes_
   };
+  // LIF spikes of one epoch [k0, k1] in (step, node) order: step k's begin at
+  // fired_at[k - k0], one past the end at fired_at[k1 - k0 + 1].
+  struct EpochSpikes {
+    std::vector<NodeId> fired;
+    std::vector<std::uint32_t> fired_at;
+  };
 
   // Construction (stepped_driver_init.cpp).
   void init_state();
@@ -159,6 +184,13 @@ class SteppedDriver {
   void update_range(Block& b, const LifPopulation& lp, std::uint32_t j_begin, std::uint32_t j_end,
                     std::uint64_t k, double* slot);
   void fan_out_epoch(Block& b, std::uint64_t k0, std::uint64_t k1);
+  // After an epoch's parallel pass (stepped_processes.cpp): every block's (and
+  // process's) spikes of the epoch into epoch_spikes_, the recorded output to
+  // rank 0; returns whether the processes agreed to stop (the stop flag alone
+  // with one process).
+  bool gather_epoch_spikes(std::uint64_t k0, std::uint64_t k1);
+  void merge_ranks(std::uint64_t steps);
+  void sum_over_processes();
   struct Stretch {
     std::uint64_t begin, end;
     bool filter;
@@ -173,6 +205,8 @@ class SteppedDriver {
   std::uint64_t trial_;
   RunSink& sink_;
   const std::atomic<bool>* stop_;
+  EpochExchange* exchange_;
+  bool records_sources_ = true;  // Poisson spikes are counted and recorded here (rank 0)
   StepPlan plan_;
   std::uint64_t epoch_steps_ = 1;  // E
 
@@ -192,15 +226,28 @@ class SteppedDriver {
   std::vector<Probe> probes_;
 
   // Blocks of LIF nodes, one per thread; the arena only with more than one.
+  // `whole_`: one block holds every LIF node (one thread, one process), so rows
+  // are taken whole.
   std::vector<Block> blocks_;
+  bool whole_ = true;
   std::unique_ptr<Arena> arena_;
-  // Filled only with more than one block. Per population and delay group: every
-  // row's targets ascend, so each block's part of a row is one stretch. Then per
-  // row (in Network's group order, PopulationTable::group_base) and block b >= 1:
-  // where block b's stretch begins, relative to the row's begin (found once here,
-  // not per spike: a binary search in a cold row costs a cache miss per probe).
+  // Filled only when not whole_. Per population and delay group: every row's
+  // targets ascend, so each block's part of a row is one stretch. Then per row
+  // (in Network's group order, PopulationTable::group_base), blocks + 1 bounds:
+  // where block b's stretch begins (bound b) and where the last one ends (bound
+  // blocks), relative to the row's begin (found once here, not per spike: a
+  // binary search in a cold row costs a cache miss per probe).
   std::vector<std::vector<bool>> rows_ascending_;
   std::vector<std::uint32_t> row_splits_;
+
+  // Every block's and process's LIF spikes of the last epoch, fanned out by
+  // every block at the start of the next one; and, with several processes,
+  // each process's part as received (reused from epoch to epoch).
+  EpochSpikes epoch_spikes_;
+  std::vector<EpochSpikes> rank_spikes_;
+  std::vector<SpikeRecord> outbox_spikes_;  // a process other than rank 0: its records of the epoch
+  std::vector<VoltageSample> outbox_samples_;
+  bool agreed_stop_ = false;
 
   // The current epoch: its Poisson spikes by (step, node), where each step's
   // begin (index k - k0; one past the end at k1 - k0 + 1), and its probe times.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/core/rank_share.h"
 #include "engine/stepped/stepped_driver.h"
 #include "engine/stepped/stepped_driver_parts.h"
 
@@ -11,8 +12,9 @@ namespace spikeq::inline stepped {
 SteppedDriver::~SteppedDriver() = default;
 
 SteppedDriver::SteppedDriver(const Network& network, std::uint64_t trial, RunSink& sink,
-                             const std::atomic<bool>* stop, unsigned threads)
-    : net_(network), trial_(trial), sink_(sink), stop_(stop), plan_(make_step_plan(network)) {
+                             const std::atomic<bool>* stop, unsigned threads, EpochExchange* exchange)
+    : net_(network), trial_(trial), sink_(sink), stop_(stop), exchange_(exchange), plan_(make_step_plan(network)) {
+  records_sources_ = exchange_ == nullptr || exchange_->rank() == 0;
   init_state();
   init_trains();
   init_probes();
@@ -112,10 +114,13 @@ void SteppedDriver::init_trains() {
   std::vector<std::vector<std::size_t>> into(spec.populations.size());
   for (std::size_t p = 0; p < spec.projections.size(); ++p)
     if (!net_.projections()[p].delivers_spikes) into[spec.projections[p].target].push_back(p);
+  // Only this process's nodes have trains (the others' stay empty ranges).
+  const RankShare share = rank_share(spec, exchange_ ? exchange_->rank() : 0, exchange_ ? exchange_->ranks() : 1);
   train_begin_.assign(lif_count_ + 1, 0);
   for (const LifPopulation& lp : lif_pops_) {
     for (std::uint32_t j = 0; j < lp.size; ++j) {
       train_begin_[lp.lif_first + j] = static_cast<std::uint32_t>(trains_.size());
+      if (lp.lif_first + j < share.lif_begin || lp.lif_first + j >= share.lif_end) continue;
       for (std::size_t p : into[lp.population]) {
         const ProjectionSpec& ps = spec.projections[p];
         const std::uint32_t k_in = net_.in_degrees(p)[j];
@@ -159,48 +164,55 @@ void SteppedDriver::init_probes() {
   }
 }
 
-// Blocks of about lif_count / threads nodes; with at least 64 nodes a block, the
-// boundaries are rounded down to multiples of 16 so that two blocks rarely share
-// a cache line of the state or of a ring row. The split changes nothing in the
-// output: every order of summation is the network's, not the blocks'.
+// This process's LIF nodes (all of them when it is the only one; the split of
+// engine/core/rank_share.h, in LIF order, which is the LIF index order here),
+// in blocks of about equal size; with at least 64 nodes a block, the inner
+// boundaries are rounded down to multiples of 16 so that two blocks rarely
+// share a cache line of the state or of a ring row. The split changes nothing
+// in the output: every order of summation is the network's, not the blocks'.
 void SteppedDriver::init_blocks(unsigned threads) {
+  const std::uint64_t rank = exchange_ ? exchange_->rank() : 0, ranks = exchange_ ? exchange_->ranks() : 1;
+  const RankShare share = rank_share(net_.spec(), rank, ranks);
+  const auto lo = static_cast<std::uint32_t>(share.lif_begin), hi = static_cast<std::uint32_t>(share.lif_end);
+  const std::uint64_t own = hi - lo;
   const std::uint64_t wanted = std::max(threads, 1u);
-  const std::uint64_t n_blocks = lif_count_ == 0 ? 1 : std::min<std::uint64_t>(wanted, lif_count_);
-  const bool align = lif_count_ >= 64 * n_blocks;
+  const std::uint64_t n_blocks = own == 0 ? 1 : std::min<std::uint64_t>(wanted, own);
+  const bool align = own >= 64 * n_blocks;
   blocks_.resize(n_blocks);
   for (std::uint64_t b = 0; b < n_blocks; ++b) {
     Block& block = blocks_[b];
     auto bound = [&](std::uint64_t i) {
-      if (i == n_blocks) return lif_count_;
-      const auto at = static_cast<std::uint32_t>(i * lif_count_ / n_blocks);
-      return align ? at & ~std::uint32_t{15} : at;
+      if (i == 0) return lo;
+      if (i == n_blocks) return hi;
+      const auto at = static_cast<std::uint32_t>(lo + i * own / n_blocks);
+      return align ? std::max(lo, at & ~std::uint32_t{15}) : at;
     };
     block.lif_begin = bound(b);
     block.lif_end = bound(b + 1);
     block.index = static_cast<std::uint32_t>(b);
-    block.counts_fan_outs = b == 0;
+    block.counts_fan_outs = b == 0 && rank == 0;
     for (std::uint32_t p = 0; p < lif_pops_.size(); ++p) {
       const LifPopulation& lp = lif_pops_[p];
-      const std::uint32_t lo = std::max(block.lif_begin, lp.lif_first);
-      const std::uint32_t hi = std::min(block.lif_end, lp.lif_first + lp.size);
-      if (lo >= hi) continue;
-      if (block.segments.empty()) block.node_begin = lp.first + (lo - lp.lif_first);
-      block.node_end = lp.first + (hi - lp.lif_first);
-      block.segments.push_back({p, lo - lp.lif_first, hi - lp.lif_first});
+      const std::uint32_t seg_lo = std::max(block.lif_begin, lp.lif_first);
+      const std::uint32_t seg_hi = std::min(block.lif_end, lp.lif_first + lp.size);
+      if (seg_lo >= seg_hi) continue;
+      if (block.segments.empty()) block.node_begin = lp.first + (seg_lo - lp.lif_first);
+      block.node_end = lp.first + (seg_hi - lp.lif_first);
+      block.segments.push_back({p, seg_lo - lp.lif_first, seg_hi - lp.lif_first});
     }
     for (const Probe& probe : probes_) {
-      const auto lo = std::lower_bound(probe.lif.begin(), probe.lif.end(), block.lif_begin) - probe.lif.begin();
-      const auto hi = std::lower_bound(probe.lif.begin(), probe.lif.end(), block.lif_end) - probe.lif.begin();
-      block.probe_nodes.emplace_back(static_cast<std::uint32_t>(lo), static_cast<std::uint32_t>(hi));
+      const auto p_lo = std::lower_bound(probe.lif.begin(), probe.lif.end(), block.lif_begin) - probe.lif.begin();
+      const auto p_hi = std::lower_bound(probe.lif.begin(), probe.lif.end(), block.lif_end) - probe.lif.begin();
+      block.probe_nodes.emplace_back(static_cast<std::uint32_t>(p_lo), static_cast<std::uint32_t>(p_hi));
     }
     block.current.fired_at.assign(epoch_steps_ + 1, 0);
-    block.previous.fired_at.assign(epoch_steps_ + 1, 0);
     block.spikes_per_population.assign(net_.spec().populations.size(), 0);
   }
-  if (n_blocks > 1) {
-    arena_ = std::make_unique<Arena>(static_cast<int>(n_blocks));
-    init_row_splits();
-  }
+  epoch_spikes_.fired_at.assign(epoch_steps_ + 1, 0);
+  rank_spikes_.resize(ranks);
+  whole_ = n_blocks == 1 && ranks == 1;
+  if (n_blocks > 1) arena_ = std::make_unique<Arena>(static_cast<int>(n_blocks));
+  if (!whole_) init_row_splits();
 }
 
 // Which delay groups have every row ascending in target (true of the example
@@ -209,7 +221,7 @@ void SteppedDriver::init_blocks(unsigned threads) {
 // edge by edge, so any row order is correct.
 void SteppedDriver::init_row_splits() {
   const NodeId* targets = net_.targets().data();
-  const std::size_t splits = blocks_.size() - 1;
+  const std::size_t bounds = blocks_.size() + 1;
   std::uint64_t rows = 0;
   rows_ascending_.resize(net_.populations().size());
   for (std::size_t pop = 0; pop < net_.populations().size(); ++pop) {
@@ -222,7 +234,7 @@ void SteppedDriver::init_row_splits() {
         ascending[g] = std::is_sorted(targets + net_.group_begin(n, g), targets + net_.group_end(n, g));
     if (groups > 0) rows = std::max<std::uint64_t>(rows, pt.group_base + std::uint64_t{pt.size} * groups);
   }
-  row_splits_.assign(rows * splits, 0);
+  row_splits_.assign(rows * bounds, 0);
   for (std::size_t pop = 0; pop < net_.populations().size(); ++pop) {
     const PopulationTable& pt = net_.populations()[pop];
     const std::size_t groups = rows_ascending_[pop].size();
@@ -231,9 +243,10 @@ void SteppedDriver::init_row_splits() {
       for (NodeId n = pt.first; n < pt.first + pt.size; ++n) {
         const NodeId* begin = targets + net_.group_begin(n, g);
         const NodeId* end = targets + net_.group_end(n, g);
-        std::uint32_t* split = row_splits_.data() + (pt.group_base + (n - pt.first) * groups + g) * splits;
-        for (std::size_t b = 1; b < blocks_.size(); ++b)
-          split[b - 1] = static_cast<std::uint32_t>(std::lower_bound(begin, end, blocks_[b].node_begin) - begin);
+        std::uint32_t* split = row_splits_.data() + (pt.group_base + (n - pt.first) * groups + g) * bounds;
+        auto at = [&](NodeId node) { return static_cast<std::uint32_t>(std::lower_bound(begin, end, node) - begin); };
+        for (std::size_t b = 0; b < blocks_.size(); ++b) split[b] = at(blocks_[b].node_begin);
+        split[blocks_.size()] = at(blocks_.back().node_end);
       }
     }
   }

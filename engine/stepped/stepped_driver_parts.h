@@ -57,18 +57,15 @@ struct alignas(64) SteppedDriver::Block {
   // Global ids [node_begin, node_end): exactly the block's LIF nodes, plus
   // perhaps Poisson nodes, which are never targets.
   NodeId node_begin = 0, node_end = 0;
-  bool counts_fan_outs = false;  // block 0 counts recurrent pulses and queue entries, once
+  // Block 0 of process 0 counts recurrent pulses and queue entries, once for
+  // every process (it walks every process's spikes).
+  bool counts_fan_outs = false;
   std::vector<Segment> segments;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> probe_nodes;  // per probe: [begin, end) into Probe::nodes
 
-  // The epoch's LIF spikes in (step, node) order; step k's begin at fired_at[k - k0].
-  // Swapped into `previous` at the epoch's end: every block fans those out at the
-  // start of the next epoch, while this block fills `fired` again.
-  struct Spikes {
-    std::vector<NodeId> fired;
-    std::vector<std::uint32_t> fired_at;
-  };
-  Spikes current, previous;
+  // This block's LIF spikes of the current epoch, in (step, node) order; merged
+  // with every block's (and process's) at the epoch's end (gather_epoch_spikes).
+  EpochSpikes current;
   std::vector<SpikeRecord> spikes;       // recorded, since the last flush
   std::vector<VoltageSample> samples;    // since the last flush
   std::vector<std::uint64_t> spikes_per_population;

@@ -314,9 +314,6 @@ int run_command(const RunOptions& opt) {
   comm::agree(comm, [&] {
     spec = load_run_netdef(opt);
     const bool batch = spec.simulation.trials > 1 || !spec.sweeps.empty();
-    if (comm.size() > 1 && !batch && spec.simulation.mode == SimMode::Stepped)
-      throw Error("mpirun started " + std::to_string(comm.size()) + " ranks, but the stepped engine does not run "
-                  "one network over ranks yet (the event engine does; trials and sweeps spread over ranks in both)");
     if (batch && opt.trial_given) throw Error("--trial runs one trial alone: not with --trials > 1 or a sweep");
     if (batch)  // trials x threads in flight, up front (run_batch_command then checks each point alone)
       check_memory(spec, opt.netdef, memory_limit_bytes(opt.memory_limit_mb),
