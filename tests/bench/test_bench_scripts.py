@@ -1,4 +1,5 @@
-"""Smoke runs of tools/bench/time_to_accuracy.py (--quick) and tools/bench/scale.py (small N).
+"""Smoke runs of tools/bench/time_to_accuracy.py (--quick), tools/bench/scale.py and
+tools/bench/mpi_network_scaling.py (small N).
 
 Run by CTest from the source directory with SPIKEQ_CLI set to this build's spikeq.
 The quick runs are short but their numbers are still checked where they must
@@ -112,3 +113,24 @@ def test_scale_refuses_what_it_cannot_scale():
     assert r.returncode == 2 and r.stderr.strip().startswith("scale: ") and "no LIF population" in r.stderr
     r = script("scale.py", "--sizes", "1000")  # in-degree 1000 needs more than 800 excitatory sources
     assert r.returncode == 2 and "indegree" in r.stderr, r.stderr
+
+
+def mpirun_available():
+    return subprocess.run(["sh", "-c", "command -v mpirun"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not mpirun_available(), reason="no mpirun (tools/install-deps.sh installs it)")
+def test_mpi_network_scaling_small(tmp_path):
+    out = tmp_path / "scaling.json"
+    r = script("mpi_network_scaling.py", "--n", "2000", "--duration", "20", "--json-out", out)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(out.read_text())
+    rows = {(x["mode"], x["kind"], x["ranks"]): x for x in doc["results"]}
+    assert set(rows) == {(m, k, r) for m in ("event", "stepped") for k in ("strong", "weak") for r in (1, 2)}
+    for (mode, kind, ranks), x in rows.items():
+        assert x["n"] == (2000 if kind == "strong" else 2000 * ranks)
+        assert x["events_per_s"] == pytest.approx(x["events"] / x["simulate_s"])
+        assert (x["exchange_bytes_per_epoch"] > 0) == (ranks > 1)
+        if kind == "strong":
+            assert x["identical_to_first"], (mode, ranks)  # one network over 2 ranks: the same spikes
+            assert x["speedup"] == pytest.approx(rows[(mode, kind, 1)]["simulate_s"] / x["simulate_s"])
