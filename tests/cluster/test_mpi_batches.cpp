@@ -137,10 +137,12 @@ TEST_CASE("mpi: bad input and what does not run over ranks are one line from ran
   CHECK(one_line(bad).find("nosuch") != std::string::npos);
   CHECK_FALSE(fs::exists(tmp / "b"));
 
-  const ProcessResult single = run_bounded(mpirun({"run", net, "--mode", "stepped", "-o", tmp / "s"}), 120);
+  // One stepped network over the ranks: what the grid cannot represent.
+  const ProcessResult single =
+      run_bounded(mpirun({"run", net, "--mode", "stepped", "--dt", "0.3", "-o", tmp / "s"}), 120);
   CHECK(single.exit_code == 2);
-  CHECK(one_line(single) == "spikeq: mpirun started 2 ranks, but the stepped engine does not run one network over "
-                            "ranks yet (the event engine does; trials and sweeps spread over ranks in both)");
+  CHECK(one_line(single) ==
+        "spikeq: duration_ms 200 is not a whole number of steps of dt_ms 0.3 (the stepped engine runs whole steps)");
   CHECK_FALSE(fs::exists(tmp / "s"));
 
   const ProcessResult info = run_bounded(mpirun({"info", net}), 120);
