@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/memory_estimate.h"
 #include "engine/core/network.h"
 #include "engine/core/rank_share.h"
 #include "local_parts.h"
@@ -202,6 +203,22 @@ TEST_CASE("parts: the network's memory per part scales with its share of the edg
     const double edges_share = static_cast<double>(part->stored_edges()) / static_cast<double>(whole.stored_edges());
     CHECK(edges_share == Approx(0.25).epsilon(0.05));
     CHECK(static_cast<double>(part->bytes()) < 0.3 * static_cast<double>(whole.bytes()));
+  }
+}
+
+TEST_CASE("parts: the memory estimate of a rank (RunShape::ranks) follows its part") {
+  const NetworkSpec spec = netdef("brunel2000_phase.pbtxt");  // fixed in-degrees: exact edge counts
+  const unsigned ranks = 3;
+  const auto parts = build_parts(spec, ranks);
+  for (unsigned r = 0; r < ranks; ++r) {
+    INFO("rank " << r);
+    RunShape shape;
+    shape.rank = r;
+    shape.ranks = ranks;
+    const MemoryEstimate m = estimate_memory(spec, shape);
+    CHECK(m.stored_edges == static_cast<double>(parts[r]->stored_edges()));
+    CHECK(m.graph_bytes == Approx(static_cast<double>(parts[r]->bytes())).epsilon(0.02));
+    CHECK(m.graph_bytes < estimate_memory(spec).graph_bytes / 2);
   }
 }
 
