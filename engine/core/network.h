@@ -85,7 +85,8 @@ struct PopulationTable {
 
 // One process's part of a network built by R processes together (see "Parts"
 // above; engine/core/rank_part.h makes one over MPI). The parts' target ranges
-// cut [0, node count) into consecutive pieces, one per process.
+// must cut [0, node count) into pieces, one per process: the sums over the
+// processes count every target once.
 struct NetworkPart {
   NodeId target_begin = 0, target_end = 0;  // this part stores the edges into [begin, end)
   // Collectives: element-wise sum and maximum of a vector over the R processes,
