@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cstdio>
@@ -139,6 +140,17 @@ void Comm::all_gather_bytes(const void* data, std::size_t bytes, std::size_t ele
   MPI_Allgatherv(data, n, MPI_BYTE, gathered_.data(), byte_counts.data(), displs.data(), MPI_BYTE, impl_->comm);
 }
 
+void Comm::all_reduce(std::span<std::uint64_t> values, Reduce op) {
+  if (!impl_) return;
+  // In pieces whose count fits MPI's int.
+  constexpr std::size_t kPiece = std::size_t{1} << 28;
+  for (std::size_t at = 0; at < values.size(); at += kPiece) {
+    const auto n = static_cast<int>(std::min(kPiece, values.size() - at));
+    MPI_Allreduce(MPI_IN_PLACE, values.data() + at, n, MPI_UINT64_T, op == Reduce::Sum ? MPI_SUM : MPI_MAX,
+                  impl_->comm);
+  }
+}
+
 void Comm::send(int dest, int tag, std::string bytes) {
   if (!impl_ || dest == rank_ || dest < 0 || dest >= size_)
     throw Error("send to rank " + std::to_string(dest) + " of " + std::to_string(size_) + " from rank " +
@@ -202,6 +214,7 @@ void Comm::all_gather_bytes(const void* data, std::size_t bytes, std::size_t ele
   gathered_.assign(static_cast<const char*>(data), static_cast<const char*>(data) + bytes);
   counts.assign(1, bytes / element);
 }
+void Comm::all_reduce(std::span<std::uint64_t>, Reduce) {}
 void Comm::send(int dest, int, std::string) {
   throw Error("send to rank " + std::to_string(dest) + ": a job of one process has no other rank",
               Error::Kind::Runtime);

@@ -8,7 +8,7 @@
 // meaning of each call for a job of one process, so callers need no second path.
 //
 // Two kinds of calls:
-//  - collectives (barrier, broadcast, gather, all_gather): every rank of the
+//  - collectives (barrier, broadcast, gather, all_gather, all_reduce): every rank of the
 //    communicator calls them, in the same order. They block until all have; a
 //    rank that died leaves the others blocked until the launcher ends the job.
 //    Call them only where every rank is known to be alive and on its way there
@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -72,6 +73,12 @@ class Comm {
     out.resize(gathered_.size() / sizeof(T));
     if (!gathered_.empty()) std::memcpy(out.data(), gathered_.data(), gathered_.size());
   }
+
+  // Element-wise sum or maximum of every rank's `values` (the same length on
+  // every rank), in place on every rank (MPI_Allreduce: no rank holds more than
+  // its own vector, whatever the number of ranks).
+  enum class Reduce { Sum, Max };
+  void all_reduce(std::span<std::uint64_t> values, Reduce op);
 
   // --- Point-to-point (never blocking) ----------------------------------------
   void send(int dest, int tag, std::string bytes);

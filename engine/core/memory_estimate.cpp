@@ -11,6 +11,7 @@
 #include "engine/core/connect.h"
 #include "engine/core/network.h"
 #include "engine/core/network_build.h"
+#include "engine/core/rank_share.h"
 #include "engine/core/recording.h"
 #include "engine/core/rng.h"
 #include "netdefs/error.h"
@@ -86,7 +87,7 @@ constexpr std::uint64_t kRecordBytesPerPopulation = 1024;
 constexpr double kDefaultEpochMs = 10;
 
 struct Counts {
-  double edges = 0;     // stored in the graph: those of spike-delivering projections
+  double edges = 0;     // stored in the graph (or the part): those of spike-delivering projections
   double synapses = 0;  // every projection's, independent-train inputs included
   double largest_indegree = 0;  // the build's per-target draw buffer
   double nodes = 0, lif_nodes = 0;
@@ -107,10 +108,25 @@ struct Counts {
   double epoch_ms = kDefaultEpochMs;
   double ring_slots = 0;      // stepped: largest LIF delay in steps, + 1
   bool noisy = false;
+  // A part (RunShape::ranks > 1): its whole-network edge count per slot (4
+  // bytes), and while it is built, the sums over the processes (8 bytes per
+  // slot and per source node of each projection).
+  bool part = false;
+  double part_sums = 0;
 };
 
-Counts count(const NetworkSpec& spec) {
+Counts count(const NetworkSpec& spec, const RunShape& shape) {
   Counts c;
+  // The targets whose edges are stored, per population: all, or the part's.
+  std::vector<double> stored_targets(spec.populations.size());
+  c.part = shape.ranks > 1;
+  const RankShare share = c.part ? rank_share(spec, shape.rank, shape.ranks) : RankShare{};
+  for (std::size_t i = 0, first = 0; i < spec.populations.size(); first += spec.populations[i].size, ++i) {
+    const std::uint64_t end = first + spec.populations[i].size;
+    stored_targets[i] = c.part ? static_cast<double>(std::clamp<std::uint64_t>(share.node_end, first, end) -
+                                                     std::clamp<std::uint64_t>(share.node_begin, first, end))
+                               : static_cast<double>(spec.populations[i].size);
+  }
   c.projections = spec.projections.size();
   const std::size_t n = spec.populations.size();
   std::vector<bool> generated(n, false);
@@ -137,8 +153,10 @@ Counts count(const NetworkSpec& spec) {
   for (const ProjectionSpec& p : spec.projections) {
     const double targets = static_cast<double>(spec.populations[p.target].size);
     const double source_size = static_cast<double>(spec.populations[p.source].size);
-    const double edges = expected_indegree(p, spec.populations[p.source].size, p.source == p.target) * targets;
+    const double indegree = expected_indegree(p, spec.populations[p.source].size, p.source == p.target);
+    const double edges = indegree * targets;
     c.synapses += edges;
+    if (c.part) c.part_sums += source_size;
     // The build draws one target's sources into a buffer, stored or not.
     c.largest_indegree = std::max(c.largest_indegree, edges / std::max(targets, 1.0));
     if (p.rule == RuleKind::FixedIndegree && !p.allow_multapses) c.largest_pool = std::max(c.largest_pool, source_size);
@@ -150,10 +168,11 @@ Counts count(const NetworkSpec& spec) {
       c.largest_independent_source = std::max(c.largest_independent_source, source_size);
       continue;
     }
-    c.edges += edges;
+    const double stored = indegree * stored_targets[p.target];
+    c.edges += stored;
     if (p.rule == RuleKind::FixedIndegree && source_size > static_cast<double>(kKeptNarrowSources) &&
         source_size <= static_cast<double>(kKeptSources))
-      c.wide_kept_edges += edges;
+      c.wide_kept_edges += stored;
     if (poisson) generated[p.source] = true;
     slots[p.target] += 1;
     // Distinct delays of a source are its delay groups (engine/core/network.cpp).
@@ -169,6 +188,7 @@ Counts count(const NetworkSpec& spec) {
   for (std::size_t i = 0; i < n; ++i) {
     const PopulationSpec& p = spec.populations[i];
     c.delay_groups += static_cast<double>(p.size) * static_cast<double>(delays[i].size());
+    if (c.part) c.part_sums += static_cast<double>(p.size) * static_cast<double>(delays[i].size());
     max_slots = std::max(max_slots, slots[i]);
     if (!generated[i]) continue;
     c.source_nodes += static_cast<double>(p.size);
@@ -193,7 +213,7 @@ Counts count(const NetworkSpec& spec) {
 
 Bytes graph_bytes(const Counts& c) {
   return Bytes::of(c.edges) * kGraphBytesPerEdge + Bytes::of(c.nodes) * kGraphBytesPerNode +
-         Bytes::of(c.delay_groups) * 8 + Bytes::of(c.in_degree_slots) * 4;
+         Bytes::of(c.delay_groups) * (c.part ? 8 + 4 : 8) + Bytes::of(c.in_degree_slots) * 4;
 }
 
 // The build's peak: while edges are placed (engine/core/network_build.h); the
@@ -203,7 +223,8 @@ Bytes build_bytes(const Counts& c, std::uint64_t threads) {
   const Bytes per_thread = Bytes::of(c.largest_pool) * kBuildBytesPerPoolNode +
                            Bytes::of(c.largest_indegree) * kBuildBytesPerIndegree +
                            Bytes::of(c.largest_independent_source) * kBuildBytesPerIndependentSource;
-  return graph_bytes(c) + Bytes::of(c.wide_kept_edges) + blocks + Bytes(threads) * per_thread;
+  return graph_bytes(c) + Bytes::of(c.wide_kept_edges) + blocks + Bytes(threads) * per_thread +
+         Bytes::of(c.part_sums) * 8;
 }
 
 Bytes state_bytes(const NetworkSpec& spec, const Counts& c) {
@@ -243,7 +264,7 @@ std::uint64_t MemoryEstimate::peak_bytes() const {
 }
 
 MemoryEstimate estimate_memory(const NetworkSpec& spec, const RunShape& shape) {
-  const Counts c = count(spec);
+  const Counts c = count(spec, shape);
   MemoryEstimate m;
   m.edges = c.synapses;
   m.stored_edges = c.edges;
@@ -302,6 +323,12 @@ void check_memory(const NetworkSpec& spec, const std::string& origin, std::uint6
                   static_cast<unsigned long long>(m.networks_in_flight), m.networks_in_flight == 1 ? "" : "s",
                   static_cast<unsigned long long>(m.trials_in_flight),
                   static_cast<unsigned long long>(m.trials_total));
+    text += detail;
+  }
+  if (shape.ranks > 1) {
+    std::snprintf(detail, sizeof detail, "; rank %llu of %llu stores %.3g edges of the graph",
+                  static_cast<unsigned long long>(shape.rank), static_cast<unsigned long long>(shape.ranks),
+                  m.stored_edges);
     text += detail;
   }
   const std::string peak = m.peak_bytes() == Bytes::kMax ? "more than 16 EiB" : format_bytes(static_cast<double>(m.peak_bytes()));

@@ -29,6 +29,10 @@ struct RunShape {
   std::uint64_t trials = 1;
   std::uint64_t threads = 1;
   bool redraw_connectivity = false;
+  // One network over `ranks` processes: the estimate of process `rank`, which
+  // builds the part of the graph with the edges into its own nodes
+  // (engine/core/network.h, "Parts"; engine/core/rank_share.h).
+  std::uint64_t rank = 0, ranks = 1;
 };
 
 // The shape of `spikeq run` with --threads `threads` (0: every core).
@@ -36,7 +40,7 @@ RunShape batch_shape(const NetworkSpec& spec, std::uint64_t points, std::uint64_
 
 struct MemoryEstimate {
   double edges = 0;                     // expected number of synapses (independent-train inputs included)
-  double stored_edges = 0;              // expected edges stored in the graph
+  double stored_edges = 0;              // expected edges stored in the graph (or in this rank's part)
   std::uint64_t graph_bytes = 0;        // the graph and per-node tables kept for the run
   std::uint64_t build_peak_bytes = 0;   // transient peak while building it
   std::uint64_t state_bytes = 0;        // one trial's simulation state and buffers

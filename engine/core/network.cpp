@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <string>
 
 #include "engine/core/network_build.h"
 #include "engine/core/stop_check.h"
@@ -18,10 +19,10 @@ bool delivers_spikes(const NetworkSpec& spec, const ProjectionSpec& p) {
 }  // namespace
 
 Network::Network(const NetworkSpec& spec, std::uint64_t connectivity_trial, const std::atomic<bool>* stop,
-                 unsigned threads)
+                 unsigned threads, const NetworkPart* part)
     : spec_(spec), connectivity_trial_(connectivity_trial) {
   StopCheck stop_check(stop);
-  stop_check.poll();
+  if (part == nullptr) stop_check.poll();  // a part's build polls where it can agree on a stop with the others
   fault_point("build");
   if (spec_.projections.size() > std::numeric_limits<std::uint16_t>::max())
     throw Error("too many projections (at most 65535)");
@@ -62,17 +63,24 @@ Network::Network(const NetworkSpec& spec, std::uint64_t connectivity_trial, cons
     group_count += static_cast<std::uint64_t>(pop.size) * pop.group_delays_ms.size();
   }
 
-  ConnectivityBuilder(*this, threads, stop).build();
+  stored_targets_end_ = node_count_;
+  if (part != nullptr) {
+    if (part->target_begin > part->target_end || part->target_end > node_count_)
+      throw Error("a network part's targets [" + std::to_string(part->target_begin) + ", " +
+                      std::to_string(part->target_end) + ") are not nodes of the network",
+                  Error::Kind::Runtime);
+    stored_targets_begin_ = part->target_begin;
+    stored_targets_end_ = part->target_end;
+    is_part_ = true;
+  }
+  ConnectivityBuilder(*this, threads, stop, part).build();
 }
 
 std::uint64_t Network::group_begin(NodeId source, std::size_t g) const {
   return g == 0 ? graph_.m_forward.m_rowstart[source] : group_end(source, g - 1);
 }
 
-std::uint64_t Network::group_end(NodeId source, std::size_t g) const {
-  const PopulationTable& pop = populations_[node_population_[source]];
-  return group_end_[pop.group_base + (source - pop.first) * pop.group_delays_ms.size() + g];
-}
+std::uint64_t Network::group_end(NodeId source, std::size_t g) const { return group_end_[slot(source, g)]; }
 
 std::uint64_t Network::bytes() const {
   std::uint64_t b = graph_.m_forward.m_column.size() * sizeof(NodeId) +
@@ -80,7 +88,7 @@ std::uint64_t Network::bytes() const {
                     graph_.m_forward.m_rowstart.size() * sizeof(std::uint64_t) +
                     group_end_.size() * sizeof(std::uint64_t) + node_population_.size() * sizeof(std::uint16_t);
   for (const auto& d : in_degrees_) b += d.size() * sizeof(std::uint32_t);
-  return b;
+  return b + group_edges_all_ranks_.size() * sizeof(std::uint32_t);
 }
 
 }  // namespace spikeq

@@ -19,12 +19,25 @@
 // sources twice from the same counter-based stream: once to count each row, once
 // to write each edge straight into its place. Nothing larger than the final
 // arrays is ever held, and the graph is the same whatever the thread count.
+//
+// Parts. When one network runs over R processes (MPI ranks, engine/core/rank_share.h),
+// each builds only a part (NetworkPart): the edges into its own targets. Every row
+// slot (source node, delay group) is still there, for every node, but holds only
+// the edges into the part's targets, in the whole network's order (so a whole
+// row is the concatenation of the parts' rows in target order). Memory per
+// process scales with its share of the synapses; per node and per slot it holds
+// what the whole network does (8 bytes each), and 4 more per slot. What
+// the run needs about the whole graph is reduced over the processes while they
+// build: the projection tables (edges, degree statistics), the groups'
+// targets-distinct flags, and each slot's edge count (group_edges_all_ranks: a
+// source whose row reaches only other processes' targets still sends its spike).
 #pragma once
 
 #include <boost/graph/compressed_sparse_row_graph.hpp>
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -70,6 +83,19 @@ struct PopulationTable {
   std::uint64_t group_base = 0;  // offset of node `first`'s groups in Network::group_end
 };
 
+// One process's part of a network built by R processes together (see "Parts"
+// above; engine/core/rank_part.h makes one over MPI). The parts' target ranges
+// must cut [0, node count) into pieces, one per process: the sums over the
+// processes count every target once.
+struct NetworkPart {
+  NodeId target_begin = 0, target_end = 0;  // this part stores the edges into [begin, end)
+  // Collectives: element-wise sum and maximum of a vector over the R processes,
+  // in place. Every process's build calls them the same number of times, in the
+  // same order, with vectors of the same size, from the thread that builds.
+  std::function<void(std::vector<std::uint64_t>&)> sum_over_ranks;
+  std::function<void(std::vector<std::uint64_t>&)> max_over_ranks;
+};
+
 class Network {
  public:
   // Builds the connectivity (deterministic in spec.seed, see engine/core/rng.h) from
@@ -80,8 +106,13 @@ class Network {
   // was drawn is freed; `spikeq run` then records a run interrupted at 0 ms).
   // `threads` oneTBB threads build it (0: every core); the graph is identical
   // for every thread count.
+  // `part`: build only this process's part (see "Parts"; collective over the
+  // processes); null: the whole network. A part's build meets the others at its
+  // end and throws Stopped on every process when a stop reached any of them
+  // (a process that was not stopped finishes drawing its part first).
   explicit Network(const NetworkSpec& spec, std::uint64_t connectivity_trial = 0,
-                   const std::atomic<bool>* stop = nullptr, unsigned threads = 1);
+                   const std::atomic<bool>* stop = nullptr, unsigned threads = 1,
+                   const NetworkPart* part = nullptr);
 
   const NetworkSpec& spec() const { return spec_; }
   std::uint64_t connectivity_trial() const { return connectivity_trial_; }
@@ -91,9 +122,23 @@ class Network {
   const std::vector<ProjectionTable>& projections() const { return projections_; }
   std::uint16_t population_of(NodeId node) const { return node_population_[node]; }
 
-  // Edges of `source`'s delay group g: indices [begin, end) into targets()/edge_projections().
+  // The targets whose incoming edges are stored: [0, node_count()) for the
+  // whole network, the part's range for a part.
+  NodeId stored_targets_begin() const { return stored_targets_begin_; }
+  NodeId stored_targets_end() const { return stored_targets_end_; }
+  bool is_part() const { return is_part_; }
+
+  // Edges of `source`'s delay group g stored here: indices [begin, end) into
+  // targets()/edge_projections(). For a part, only those into its targets.
   std::uint64_t group_begin(NodeId source, std::size_t g) const;
   std::uint64_t group_end(NodeId source, std::size_t g) const;
+  // Edges of `source`'s delay group g in the whole network, summed over the
+  // parts: group_end - group_begin for the whole network. Whether a spike is
+  // sent for the group at all (and counted) is decided on this, the same on
+  // every process, not on the locally stored row.
+  std::uint64_t group_edges_all_ranks(NodeId source, std::size_t g) const {
+    return is_part() ? group_edges_all_ranks_[slot(source, g)] : group_end(source, g) - group_begin(source, g);
+  }
 
   // The CSR's storage as plain arrays for the delivery loop (Boost keeps them in
   // the public m_forward member; indexing them avoids iterator overhead per edge).
@@ -106,18 +151,28 @@ class Network {
   // Number of edges from projection p into each node of p's target population,
   // kept for independent Poisson projections only (the rate of the merged
   // train); empty for projections that deliver spikes through the graph.
+  // A part draws only its own targets' in-degrees: 0 for the other nodes.
   const std::vector<std::uint32_t>& in_degrees(std::size_t projection) const {
     return in_degrees_[projection];
   }
 
-  // Edges stored in the graph (spike-delivering projections only).
+  // Edges stored in the graph (spike-delivering projections only); for a part,
+  // those into its targets (the whole network's: the sum of the
+  // spike-delivering projections' `edges`).
   std::uint64_t stored_edges() const { return graph_.m_forward.m_column.size(); }
   // Bytes the network holds for the run: the CSR arrays (targets, projections,
-  // row starts), group boundaries, node populations and in-degree tables.
+  // row starts), group boundaries, node populations and in-degree tables (and a
+  // part's whole-network slot counts).
   std::uint64_t bytes() const;
 
  private:
   friend class ConnectivityBuilder;  // engine/core/network_build.h fills the tables below
+
+  // Index of (source, delay group g) among all slots (group_end_'s index).
+  std::uint64_t slot(NodeId source, std::size_t g) const {
+    const PopulationTable& pop = populations_[node_population_[source]];
+    return pop.group_base + (source - pop.first) * pop.group_delays_ms.size() + g;
+  }
 
   NetworkSpec spec_;
   std::uint64_t connectivity_trial_ = 0;
@@ -128,6 +183,10 @@ class Network {
   ConnectivityGraph graph_;
   std::vector<std::uint64_t> group_end_;  // per node and delay group: one past its last edge
   std::vector<std::vector<std::uint32_t>> in_degrees_;
+  NodeId stored_targets_begin_ = 0, stored_targets_end_ = 0;
+  bool is_part_ = false;
+  // A part only: per slot, its edges in the whole network (empty for the whole network).
+  std::vector<std::uint32_t> group_edges_all_ranks_;
 };
 
 }  // namespace spikeq

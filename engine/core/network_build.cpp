@@ -12,6 +12,7 @@
 #include "engine/core/network_build_parts.h"
 #include "engine/core/rng.h"
 #include "engine/core/stop_check.h"
+#include "netdefs/error.h"
 
 namespace spikeq {
 namespace {
@@ -72,6 +73,10 @@ struct Tables {
   ConnectivityGraph& graph;
   std::vector<std::uint64_t>& group_end;
   std::vector<std::vector<std::uint32_t>>& in_degrees;
+  // The targets drawn: [target_begin, target_end), all nodes unless `part` is set.
+  NodeId target_begin, target_end;
+  const NetworkPart* part;
+  std::vector<std::uint32_t>& group_edges_all_ranks;  // a part's (network.h)
 };
 
 class Build {
@@ -88,6 +93,27 @@ class Build {
   }
 
   void run() {
+    if (t_.part == nullptr) {
+      draw();
+      return;
+    }
+    // A part: the processes meet after drawing, so a stop on any of them must
+    // reach that meeting (and stop them all there), not end this one alone.
+    bool stopped = false;
+    try {
+      StopCheck(stop_).poll();
+      draw();
+    } catch (const Stopped&) {
+      stopped = true;
+    }
+    reduce_over_ranks(stopped);
+  }
+
+ private:
+  tbb::task_arena* arena() { return arena_ ? &*arena_ : nullptr; }
+  std::uint64_t blocks() const { return block_begin_.size() - 1; }
+
+  void draw() {
     plan();
     count_pass();
     lay_out_rows();
@@ -99,9 +125,16 @@ class Build {
     draw_independent();
   }
 
- private:
-  tbb::task_arena* arena() { return arena_ ? &*arena_ : nullptr; }
-  std::uint64_t blocks() const { return block_begin_.size() - 1; }
+  // The nodes of `pop` among the targets drawn, as [first, last) global ids:
+  // the whole population unless this is a part.
+  std::pair<NodeId, NodeId> drawn_targets(const PopulationTable& pop) const {
+    const NodeId end = pop.first + pop.size;
+    return {std::clamp(t_.target_begin, pop.first, end), std::clamp(t_.target_end, pop.first, end)};
+  }
+  NodeId drawn_count(const PopulationTable& pop) const {
+    const auto [first, last] = drawn_targets(pop);
+    return last - first;
+  }
 
   // Incoming projections per population, whether edge projections can be
   // derived from targets, which draws are kept, blocks of targets of about
@@ -153,36 +186,37 @@ class Build {
       incoming_[ps.target].push_back(in);
       const double k = expected_indegree(ps, src.size, ps.source == ps.target);
       work_per_node[ps.target] += k;
-      expected_edges += k * static_cast<double>(t_.populations[ps.target].size);
+      expected_edges += k * static_cast<double>(drawn_count(t_.populations[ps.target]));
     }
     const std::uint64_t blocks = build_block_count(threads_, slots_, t_.projections.size(), expected_edges,
-                                                   t_.node_count);
-    // Block b starts where the cumulative work reaches b/blocks of the total.
+                                                   t_.target_end - t_.target_begin);
+    // Block b starts where the cumulative work reaches b/blocks of the total
+    // (over the targets drawn).
     double total = 0;
-    for (std::size_t i = 0; i < pops; ++i) total += work_per_node[i] * t_.populations[i].size;
-    block_begin_.assign(blocks + 1, t_.node_count);
-    block_begin_[0] = 0;
+    for (std::size_t i = 0; i < pops; ++i) total += work_per_node[i] * drawn_count(t_.populations[i]);
+    block_begin_.assign(blocks + 1, t_.target_end);
+    block_begin_[0] = t_.target_begin;
     double before = 0;  // work of the populations before i
     std::uint64_t b = 1;
     for (std::size_t i = 0; i < pops && b < blocks; ++i) {
-      const PopulationTable& pop = t_.populations[i];
+      const auto [first, last] = drawn_targets(t_.populations[i]);
+      const NodeId count = last - first;
       const double w = work_per_node[i];
-      while (b < blocks && before + w * pop.size >= total * static_cast<double>(b) / static_cast<double>(blocks)) {
+      while (b < blocks && before + w * count >= total * static_cast<double>(b) / static_cast<double>(blocks)) {
         const double into = std::ceil((total * static_cast<double>(b) / static_cast<double>(blocks) - before) / w);
-        const auto offset = static_cast<NodeId>(std::clamp(into, 0.0, static_cast<double>(pop.size)));
-        block_begin_[b] = std::max(block_begin_[b - 1], pop.first + offset);
+        const auto offset = static_cast<NodeId>(std::clamp(into, 0.0, static_cast<double>(count)));
+        block_begin_[b] = std::clamp<NodeId>(first + offset, block_begin_[b - 1], t_.target_end);
         ++b;
       }
-      before += w * pop.size;
+      before += w * count;
     }
-    // Block b's kept draws follow those of every target before it.
+    // Block b's kept draws follow those of every target drawn before it.
     kept_begin_.assign(blocks + 1, 0);
     wide_begin_.assign(blocks + 1, 0);
     for (std::uint64_t k = 0; k <= blocks; ++k)
       for (std::size_t i = 0; i < pops; ++i) {
-        const PopulationTable& pop = t_.populations[i];
-        const std::uint64_t targets_before =
-            std::clamp<std::uint64_t>(block_begin_[k], pop.first, pop.first + pop.size) - pop.first;
+        const auto [first, last] = drawn_targets(t_.populations[i]);
+        const std::uint64_t targets_before = std::clamp<std::uint64_t>(block_begin_[k], first, last) - first;
         kept_begin_[k] += targets_before * kept_per_target[i];
         wide_begin_[k] += targets_before * wide_per_target[i];
       }
@@ -193,6 +227,14 @@ class Build {
     reserve_on_huge_pages(edge_projections_, std::max(kept_begin_.back(), exact_edges()));
     edge_projections_.resize(kept_begin_.back());
     wide_.resize(wide_begin_.back());
+    if (t_.part != nullptr) {
+      // Out-degrees per (projection, source), summed over the parts at the end.
+      out_base_.assign(t_.projections.size() + 1, 0);
+      for (std::size_t p = 0; p < t_.projections.size(); ++p)
+        out_base_[p + 1] = out_base_[p] + t_.populations[t_.spec.projections[p].source].size;
+      out_degrees_.assign(out_base_.back(), 0);
+      part_in_.assign(t_.projections.size(), DegreeSum{});
+    }
   }
 
   // The number of stored edges when no rule draws a random number of them (0 otherwise).
@@ -203,7 +245,7 @@ class Build {
       const ProjectionSpec& ps = t_.spec.projections[p];
       if (ps.rule == RuleKind::PairwiseBernoulli) return 0;
       edges += static_cast<std::uint64_t>(expected_indegree(ps, t_.populations[ps.source].size, ps.source == ps.target)) *
-               t_.populations[ps.target].size;
+               drawn_count(t_.populations[ps.target]);
     }
     return edges;
   }
@@ -410,7 +452,7 @@ class Build {
               const auto run_end =
                   static_cast<std::uint64_t>(std::lower_bound(targets + e, targets + group_end, tp.first + tp.size) - targets);
               std::fill(edges + e, edges + run_end, EdgeData{p});
-              out_sum[p].add(run_end - e);  // a projection has one group: one run per node
+              add_out_degree(out_sum, p, n - pop.first, run_end - e);  // a projection has one group: one run per node
               e = run_end;
             }
           } else {
@@ -421,7 +463,7 @@ class Build {
           }
         }
         for (const std::uint16_t p : touched) {
-          out_sum[p].add(count[p]);
+          add_out_degree(out_sum, p, n - pop.first, count[p]);
           count[p] = 0;
         }
         touched.clear();
@@ -445,9 +487,19 @@ class Build {
       const ProjectionSpec& ps = t_.spec.projections[p];
       pt.edges = in.sum;
       pt.in_degree = in.stats(t_.populations[ps.target].size);
-      pt.out_degree = out.stats(t_.populations[ps.source].size);
+      pt.out_degree = out.stats(t_.populations[ps.source].size);  // a part's: set by reduce_over_ranks
+      if (t_.part != nullptr) part_in_[p] = in;
     }
     std::vector<DegreeSum>().swap(in_sums_);
+  }
+
+  // Source `local` (index in its population) has `degree` edges of projection p
+  // here: into the part's sums, or the whole network's statistics.
+  void add_out_degree(DegreeSum* out_sum, std::uint16_t p, std::uint64_t local, std::uint64_t degree) {
+    if (t_.part != nullptr)
+      out_degrees_[out_base_[p] + local] = degree;
+    else
+      out_sum[p].add(degree);
   }
 
   // Independent-train projections: drawn once, for the in-degree of every
@@ -474,14 +526,16 @@ class Build {
       const PopulationTable& tgt = t_.populations[ps.target];
       std::vector<std::uint32_t>& in_deg = t_.in_degrees[p];
       in_deg.assign(tgt.size, 0);
-      const std::uint64_t parts = threads_ > 1 ? std::min<std::uint64_t>(kBlocksPerThread * threads_, tgt.size) : 1;
+      // The targets drawn, [first, first + drawn) in the population (a part's only).
+      const std::uint64_t first = drawn_targets(tgt).first - tgt.first, drawn = drawn_count(tgt);
+      const std::uint64_t parts = threads_ > 1 ? std::min<std::uint64_t>(kBlocksPerThread * threads_, drawn) : 1;
       for_each_index(arena(), parts, [&](std::uint64_t part) {
         StopCheck stop(stop_);
         Counts& c = local.local();
         SourceSampler sampler(ps, src.size, ps.source == ps.target, c.scratch, &stop);
         std::vector<std::uint32_t> sources;
-        const std::uint64_t end = tgt.size * (part + 1) / parts;
-        for (std::uint64_t t = tgt.size * part / parts; t < end; ++t) {
+        const std::uint64_t end = first + drawn * (part + 1) / parts;
+        for (std::uint64_t t = first + drawn * part / parts; t < end; ++t) {
           stop.tick();
           RngStream rng(t_.spec.seed, t_.trial, Purpose::Connectivity, p, t);
           sampler.draw(t, rng, sources);
@@ -502,14 +556,77 @@ class Build {
         c.touched.clear();
       }
       DegreeSum in, out;
-      for (const std::uint32_t d : in_deg) in.add(d);
+      for (std::uint64_t t = first; t < first + drawn; ++t) in.add(in_deg[t]);
       for (const std::uint32_t s : touched) {
-        out.add(total[s]);
+        if (t_.part != nullptr)
+          out_degrees_[out_base_[p] + s] = total[s];
+        else
+          out.add(total[s]);
         total[s] = 0;
       }
       ProjectionTable& pt = t_.projections[p];
       pt.edges = in.sum;
       pt.in_degree = in.stats(tgt.size);
+      pt.out_degree = out.stats(src.size);  // a part's: set by reduce_over_ranks
+      if (t_.part != nullptr) part_in_[p] = in;
+    }
+  }
+
+  // A part, after every process drew its own: the whole network's projection
+  // tables, targets-distinct flags and slot edge counts, from the sums (and
+  // maxima) over the processes. Collective; every process gets the same.
+  void reduce_over_ranks(bool stopped) {
+    const NetworkPart& part = *t_.part;
+    std::vector<std::uint64_t> stops{stopped ? 1u : 0u};
+    part.sum_over_ranks(stops);
+    if (stops[0] != 0) throw Stopped();
+    // Sums, one vector: out-degrees per (projection, source) (already in
+    // place), edges per slot, per delay group whether a row repeats a target,
+    // per projection the in-degree sum and the targets counted.
+    const std::size_t projections = t_.projections.size();
+    const std::uint64_t groups = group_index_.back();
+    const std::uint64_t slots_at = out_degrees_.size(), groups_at = slots_at + slots_, in_at = groups_at + groups;
+    std::vector<std::uint64_t> sums = std::move(out_degrees_);
+    sums.resize(in_at + 2 * projections, 0);
+    for (std::uint64_t slot = 0; slot < slots_; ++slot)
+      sums[slots_at + slot] = t_.group_end[slot] - (slot == 0 ? 0 : t_.group_end[slot - 1]);
+    for (std::size_t i = 0; i < t_.populations.size(); ++i)
+      for (std::size_t g = 0; g < t_.populations[i].group_delays_ms.size(); ++g)
+        sums[groups_at + group_index_[i] + g] = t_.populations[i].group_targets_distinct[g] ? 0 : 1;
+    // Maxima: per projection the largest in-degree and the complement of the smallest.
+    std::vector<std::uint64_t> maxima(2 * projections, 0);
+    for (std::size_t p = 0; p < projections; ++p) {
+      sums[in_at + 2 * p] = part_in_[p].sum;
+      sums[in_at + 2 * p + 1] = part_in_[p].nodes;
+      maxima[2 * p] = part_in_[p].max;
+      maxima[2 * p + 1] = ~part_in_[p].min;
+    }
+    part.sum_over_ranks(sums);
+    part.max_over_ranks(maxima);
+
+    t_.group_edges_all_ranks.resize(slots_);
+    for (std::uint64_t slot = 0; slot < slots_; ++slot) {
+      const std::uint64_t edges = sums[slots_at + slot];
+      if (edges > std::numeric_limits<std::uint32_t>::max())
+        throw Error("a source's delay group has " + std::to_string(edges) +
+                    " edges: more than 2^32 - 1 cannot be split over processes");
+      t_.group_edges_all_ranks[slot] = static_cast<std::uint32_t>(edges);
+    }
+    for (std::size_t i = 0; i < t_.populations.size(); ++i)
+      for (std::size_t g = 0; g < t_.populations[i].group_delays_ms.size(); ++g)
+        t_.populations[i].group_targets_distinct[g] = sums[groups_at + group_index_[i] + g] == 0;
+    for (std::size_t p = 0; p < projections; ++p) {
+      const ProjectionSpec& ps = t_.spec.projections[p];
+      const PopulationTable& src = t_.populations[ps.source];
+      DegreeSum in, out;
+      in.sum = sums[in_at + 2 * p];
+      in.nodes = sums[in_at + 2 * p + 1];
+      in.max = maxima[2 * p];
+      in.min = ~maxima[2 * p + 1];
+      for (std::uint64_t s = 0; s < src.size; ++s) out.add(sums[out_base_[p] + s]);
+      ProjectionTable& pt = t_.projections[p];
+      pt.edges = in.sum;
+      pt.in_degree = in.stats(t_.populations[ps.target].size);
       pt.out_degree = out.stats(src.size);
     }
   }
@@ -534,6 +651,12 @@ class Build {
   std::vector<NodeId> targets_;
   std::vector<EdgeData> edge_projections_;  // first the kept draws' bits 0..15
   std::vector<std::uint8_t> wide_;          // the kept draws' bits 16..23
+  // A part's figures for reduce_over_ranks: per projection, where its sources'
+  // out-degrees start in out_degrees_ (one more entry: the end), and its
+  // in-degree sums over the part's targets.
+  std::vector<std::uint64_t> out_base_;
+  std::vector<std::uint64_t> out_degrees_;
+  std::vector<DegreeSum> part_in_;
 };
 
 }  // namespace
@@ -558,8 +681,10 @@ std::uint64_t build_block_count(unsigned threads, std::uint64_t slots, std::uint
 
 void ConnectivityBuilder::build() {
   const unsigned threads = threads_ == 0 ? static_cast<unsigned>(tbb::info::default_concurrency()) : threads_;
-  Tables t{net_.spec_,     net_.connectivity_trial_, net_.node_count_, net_.populations_, net_.projections_,
-           net_.node_population_, net_.graph_, net_.group_end_, net_.in_degrees_};
+  Tables t{net_.spec_,       net_.connectivity_trial_, net_.node_count_,           net_.populations_,
+           net_.projections_, net_.node_population_,    net_.graph_,                net_.group_end_,
+           net_.in_degrees_,  net_.stored_targets_begin_, net_.stored_targets_end_, part_,
+           net_.group_edges_all_ranks_};
   t.in_degrees.resize(t.spec.projections.size());
   Build(t, threads, stop_).run();
 }

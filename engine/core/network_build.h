@@ -37,6 +37,16 @@
 //
 // Independent-train projections store no edges: they are drawn once, projection
 // by projection, for their in-degrees and degree statistics.
+//
+// A part (network.h, "Parts") draws only its targets: its blocks cut its range
+// of targets, so passes 1 and 2 draw exactly the whole network's edges into
+// them, in the same order, and pass 2 lays out rows over every slot all the
+// same; its independent-train projections are drawn for its targets only. Its
+// figures are then reduced over the processes (two sums and a maximum, one
+// vector each): out-degrees per (projection, source), edges per slot, repeats
+// per delay group, in-degree sums and extremes per projection. That costs 8
+// bytes per slot and per source node of each projection, after the rows are
+// built. A stop on one process is carried to that meeting, where all stop.
 #pragma once
 
 #include <atomic>
@@ -64,17 +74,20 @@ std::uint64_t build_block_count(unsigned threads, std::uint64_t slots, std::uint
 
 class ConnectivityBuilder {
  public:
-  ConnectivityBuilder(Network& net, unsigned threads, const std::atomic<bool>* stop)
-      : net_(net), threads_(threads), stop_(stop) {}
+  // `part`: null, or the part (network.h) whose range the network already holds.
+  ConnectivityBuilder(Network& net, unsigned threads, const std::atomic<bool>* stop, const NetworkPart* part)
+      : net_(net), threads_(threads), stop_(stop), part_(part) {}
   // Fills the network's graph, group ends, projection tables (edges, degree
   // statistics), in-degrees of independent-train projections and the groups'
-  // targets-distinct flags. Throws Stopped when a stop is requested.
+  // targets-distinct flags (and a part's whole-network slot counts). Throws
+  // Stopped when a stop is requested (a part: when it reached any process).
   void build();
 
  private:
   Network& net_;
   unsigned threads_;
   const std::atomic<bool>* stop_;
+  const NetworkPart* part_;
 };
 
 }  // namespace spikeq

@@ -8,11 +8,13 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 
 #include "engine/core/rank_share.h"
 #include "engine/core/stop_check.h"
 #include "models/lif.h"
 #include "models/poisson.h"
+#include "netdefs/error.h"
 
 namespace spikeq::inline event {
 namespace {
@@ -125,6 +127,14 @@ void EventDriver::init_blocks(unsigned threads) {
   const std::uint64_t lo = share.lif_begin, hi = share.lif_end;
   own_first_ = share.node_begin;
   own_last_ = share.node_end;
+  // The network holds the edges into every node this process owns (all of
+  // them, or this process's part), and nothing else is needed of it.
+  if (own_first_ < own_last_ && (own_first_ < net_.stored_targets_begin() || own_last_ > net_.stored_targets_end()))
+    throw Error("process " + std::to_string(rank) + " of " + std::to_string(ranks) + " owns nodes [" +
+                    std::to_string(own_first_) + ", " + std::to_string(own_last_) +
+                    ") but its network stores the edges into [" + std::to_string(net_.stored_targets_begin()) + ", " +
+                    std::to_string(net_.stored_targets_end()) + ") only",
+                Error::Kind::Runtime);
   const std::uint64_t count = std::max<std::uint64_t>(1, std::min<std::uint64_t>(threads, hi - lo));
   blocks_.resize(count);
   for (std::uint64_t k = 1; k < count; ++k) {
@@ -133,7 +143,9 @@ void EventDriver::init_blocks(unsigned threads) {
   }
   blocks_.front().first = own_first_;
   blocks_.back().last = own_last_;
-  blocks_.front().whole = count == 1 && ranks == 1;
+  // One block whose nodes are all the network stores edges into: rows are its own.
+  blocks_.front().whole =
+      count == 1 && net_.stored_targets_begin() >= own_first_ && net_.stored_targets_end() <= own_last_;
   for (Block& b : blocks_) {
     b.stop_check = StopCheck(stop_);
     b.spikes_per_population.assign(spec.populations.size(), 0);
@@ -744,7 +756,9 @@ void EventDriver::spike(Block& b, NodeId n, double t) {
     if (pm.recorded) b.spikes.push_back({t, n});
   }
   for (std::uint32_t g = 0; g < pop.group_delays_ms.size(); ++g) {
-    if (net_.group_begin(n, g) == net_.group_end(n, g)) continue;
+    // The whole network's row, not the edges stored here: with a part
+    // (network.h, "Parts") the row's targets may all be other processes'.
+    if (net_.group_edges_all_ranks(n, g) == 0) continue;
     // A LIF spike of this epoch reaches nobody before its end (delay >= d_min);
     // the max only repairs the last-bit rounding of t + delay against the epoch
     // end, so that an instant's deliveries are never split over two epochs.

@@ -33,11 +33,16 @@
 // Processes (MPI ranks, engine/core/epoch_exchange.h). With an EpochExchange of
 // R processes, process r owns the r-th of R ranges of consecutive node ids (about
 // equal LIF counts, engine/core/rank_share.h), cut further into its T thread blocks, and simulates only
-// those nodes. At each epoch end the processes trade the deliveries their spikes
-// cause (everyone's go into every heap), the recorded spikes and samples (to rank
-// 0, whose sink alone receives output) and the stop flags (so all stop at the
-// same epoch); the counts are summed at the end. Every process emits every
-// Poisson source's train (cheap, and no trade before the epoch), but only rank 0
+// those nodes. Its Network need only hold the edges into them: the whole
+// network, or the part of process r (engine/core/network.h, "Parts"), whose rows
+// hold only its targets. At each epoch end the processes trade the deliveries
+// their spikes cause (everyone's go into every heap), the recorded spikes and
+// samples (to rank 0, whose sink alone receives output) and the stop flags (so
+// all stop at the same epoch); the counts are summed at the end. A spike is
+// queued for each delay group whose row has edges in the whole network
+// (Network::group_edges_all_ranks), not in the part held here, since the row's
+// targets may all be on other processes. Every process emits every Poisson
+// source's train (cheap, and no trade before the epoch), but only rank 0
 // records and counts them. Since every node sees the same pulses as in one
 // process, the output is identical for every R and T.
 //

@@ -5,9 +5,13 @@
 // pulses counted per node), two delay groups, noisy membranes (crossings found
 // between events), drift above threshold (predicted crossings), shared Poisson
 // source trains with a delay shorter than the epoch, refractoriness and probes.
+// Over R processes (ranks as threads) each holds only its part of the network,
+// the edges into its own nodes (engine/core/network.h, "Parts"), as the ranks of
+// `mpirun -np R spikeq run` do.
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,6 +19,7 @@
 #include "engine/core/network.h"
 #include "engine/event/event_driver.h"
 #include "local_exchange.h"
+#include "local_parts.h"
 #include "netdefs/loader.h"
 
 using namespace spikeq;
@@ -55,9 +60,13 @@ Outcome run(const Network& net, unsigned threads, int stop_after_batches = 0) {
 }
 
 // R EventDrivers as R processes (LocalExchangeGroup), T threads each: rank 0's
-// sink gets the output, and every rank returns the same summed stats.
-Outcome run_split(const Network& net, unsigned ranks, unsigned threads, int stop_after_batches = 0) {
+// sink gets the output, and every rank returns the same summed stats. Each
+// process builds its part of `spec` (with the others, as MPI ranks do), or,
+// given `whole`, they all share that whole network.
+Outcome run_split(const NetworkSpec& spec, unsigned ranks, unsigned threads, int stop_after_batches = 0,
+                  const Network* whole = nullptr) {
   test::LocalExchangeGroup group(ranks);
+  test::LocalReduceGroup build_group(ranks);
   std::vector<std::atomic<bool>> stops(ranks);
   std::vector<Collector> sinks(ranks);
   std::vector<RunStats> stats(ranks);
@@ -69,8 +78,13 @@ Outcome run_split(const Network& net, unsigned ranks, unsigned threads, int stop
     sinks[r].stop_after_batches = r == 0 ? stop_after_batches : 0;
     sinks[r].stop = &stops[ranks - 1];
     processes.emplace_back([&, r] {
+      std::unique_ptr<const Network> part;
+      if (whole == nullptr) {
+        const NetworkPart p = build_group.part(spec, r);
+        part = std::make_unique<const Network>(spec, 0, nullptr, 1, &p);
+      }
       test::LocalExchangeGroup::Member member(group, r);
-      EventDriver driver(net, 3, sinks[r], &stops[r], threads, &member);
+      EventDriver driver(whole ? *whole : *part, 3, sinks[r], &stops[r], threads, &member);
       stats[r] = driver.run();
     });
   }
@@ -150,6 +164,19 @@ projections { source: "noisy" target: "drift" fixed_indegree { indegree: 15 } we
 recording { voltage_probes { population: "noisy" node_ids: 0 node_ids: 150 node_ids: 299 interval_ms: 0.25 start_ms: 0 } }
 )";
 
+// Rows that reach only other processes' nodes: over 2 processes, process 0 owns
+// "a" and process 1 "b", so a's one-to-one rows hold no target of process 0.
+// "a" fires by drift alone; every pulse from it makes its "b" node fire.
+const char* kCrossRanks = R"(
+name: "threads_cross" duration_ms: 100 seed: 6
+populations { name: "a" size: 150 lif { tau_m_ms: 10 v_th_mv: 20 v_reset_mv: 10 t_ref_ms: 1
+  v_init { uniform { low_mv: 10 high_mv: 20 } } mu_mv: 22 } }
+populations { name: "b" size: 150 lif { tau_m_ms: 10 v_th_mv: 20 v_reset_mv: 10 t_ref_ms: 1
+  v_init { uniform { low_mv: 0 high_mv: 15 } } mu_mv: 15 } }
+projections { source: "a" target: "b" one_to_one {} weight_mv: 6 delay_ms: 1 }
+projections { source: "b" target: "a" fixed_indegree { indegree: 2 } weight_mv: -0.5 delay_ms: 1.5 }
+)";
+
 }  // namespace
 
 TEST_CASE("one network over T threads: identical spikes, samples and counts for every T") {
@@ -189,7 +216,7 @@ TEST_CASE("one network over T threads: a stop at an epoch boundary leaves a pref
 }
 
 TEST_CASE("one network over R processes x T threads: identical to one process for every R and T") {
-  for (const char* text : {kBrunel, kNoisyAndDrift}) {
+  for (const char* text : {kBrunel, kNoisyAndDrift, kCrossRanks}) {
     const NetworkSpec spec = load_netdef_text(text, "threads.pbtxt");
     CAPTURE(spec.name);
     const Network net(spec);
@@ -197,12 +224,16 @@ TEST_CASE("one network over R processes x T threads: identical to one process fo
     for (unsigned ranks : {1u, 2u, 3u}) {
       for (unsigned threads : {1u, 2u}) {
         CAPTURE(ranks, threads);
-        check_same(reference, run_split(net, ranks, threads));
+        check_same(reference, run_split(spec, ranks, threads));
       }
     }
-    // More processes than LIF nodes: some own none.
+    // More processes than LIF nodes: some own none, and most rows have no
+    // targets on the process of their source.
     CAPTURE("ranks 600");
-    check_same(reference, run_split(net, 600, 1));
+    check_same(reference, run_split(spec, 600, 1));
+    // Every process may also hold the whole network.
+    CAPTURE("whole network, ranks 2");
+    check_same(reference, run_split(spec, 2, 2, 0, &net));
   }
 }
 
@@ -210,7 +241,7 @@ TEST_CASE("one network over R processes: a stop seen by one process ends all at 
   const NetworkSpec spec = load_netdef_text(kBrunel, "threads.pbtxt");
   const Network net(spec);
   const Outcome whole = run(net, 1);
-  const Outcome stopped = run_split(net, 3, 1, 20);
+  const Outcome stopped = run_split(spec, 3, 1, 20);
   REQUIRE(stopped.stats.interrupted);
   REQUIRE(stopped.stats.simulated_ms < spec.duration_ms);
   std::vector<SpikeRecord> prefix;

@@ -20,6 +20,7 @@
 #include "engine/io/manifest.h"
 #include "engine/core/memory_estimate.h"
 #include "engine/core/network.h"
+#include "engine/core/rank_part.h"
 #include "engine/batch/progress.h"
 #include "engine/io/run_cleanup.h"
 #include "engine/io/run_directory.h"
@@ -114,16 +115,18 @@ void record_failure(const std::string& dir, const nlohmann::json& manifest) {
 
 const char* kOutOfMemoryHint = " (lower the network size or --memory-limit-mb)";
 
-// One network over the ranks of an MPI job: each rank builds the network and
-// simulates its share of the nodes; the epoch exchange carries the spikes
-// between them and rank 0 alone writes DIR.
+// One network over the ranks of an MPI job: each rank builds its part of the
+// network (the edges into its share of the nodes, engine/core/rank_part.h) and
+// simulates that share; the epoch exchange carries the spikes between them and
+// rank 0 alone writes DIR.
 struct Split {
   comm::Comm& comm;
   EpochExchange& exchange;
 };
 
-// Collective: whether every rank built its network (a stop during one rank's
-// build stops them all before the simulation, where they would wait for it).
+// Collective: whether every rank built its network, so that no rank simulates
+// while another stopped (the others would wait for it). A part's build already
+// agrees on a stop (engine/core/network.h), so the ranks answer alike.
 bool every_rank_built(comm::Comm& comm, bool built_here) {
   const std::uint8_t mine = built_here ? 1 : 0;
   std::vector<std::uint8_t> all;
@@ -156,7 +159,8 @@ int run_one(const NetworkSpec& spec, const RunOptions& opt, const std::string& d
   const unsigned threads = run_threads(opt);
   std::unique_ptr<const Network> built;
   try {
-    built = std::make_unique<const Network>(spec, connectivity_trial, &g_stop, threads);
+    const std::optional<NetworkPart> part = split ? std::optional(rank_part(spec, split->comm)) : std::nullopt;
+    built = std::make_unique<const Network>(spec, connectivity_trial, &g_stop, threads, part ? &*part : nullptr);
     if (split && !every_rank_built(split->comm, true)) throw Stopped();
   } catch (const Stopped&) {
     if (split && built == nullptr) every_rank_built(split->comm, false);
@@ -243,7 +247,10 @@ int run_split(const NetworkSpec& spec, const RunOptions& opt, std::uint64_t tria
   comm.broadcast(dir);  // rank 0's name for DIR (the default holds a time stamp)
   std::optional<RunLock> lock;
   comm::agree(comm, [&] {
-    check_memory(spec, opt.netdef, limit);  // each rank holds the whole graph
+    RunShape shape = batch_shape(spec, 1, 0, false);  // as check_memory's default, for this rank's part
+    shape.rank = static_cast<std::uint64_t>(comm.rank());
+    shape.ranks = static_cast<std::uint64_t>(comm.size());
+    check_memory(spec, opt.netdef, limit, shape);
     if (!comm.is_root()) return;
     create_run_directory(dir);
     lock.emplace(RunLock::acquire(dir));
@@ -263,9 +270,9 @@ int run_split(const NetworkSpec& spec, const RunOptions& opt, std::uint64_t tria
   }
 }
 
-// A rank other than 0 of a network split over ranks: builds the network,
-// simulates its share and hands its output to rank 0 through the exchange; it
-// writes nothing. Exit code as rank 0's: 0, or the signal's when stopped.
+// A rank other than 0 of a network split over ranks: builds its part of the
+// network, simulates its share and hands its output to rank 0 through the
+// exchange; it writes nothing. Exit code as rank 0's: 0, or the signal's when stopped.
 int run_share(const NetworkSpec& spec, const RunOptions& opt, std::uint64_t trial, const Split& split) {
   struct Discard : RunSink {
     void spikes(std::span<const SpikeRecord>) override {}
@@ -274,7 +281,8 @@ int run_share(const NetworkSpec& spec, const RunOptions& opt, std::uint64_t tria
   const unsigned threads = run_threads(opt);
   std::unique_ptr<const Network> net;
   try {
-    net = std::make_unique<const Network>(spec, opt.redraw_connectivity ? trial : 0, &g_stop, threads);
+    const NetworkPart part = rank_part(spec, split.comm);
+    net = std::make_unique<const Network>(spec, opt.redraw_connectivity ? trial : 0, &g_stop, threads, &part);
   } catch (const Stopped&) {
   }
   if (!every_rank_built(split.comm, net != nullptr)) return exit_code_for_signal();
