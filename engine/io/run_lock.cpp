@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -34,6 +35,13 @@ std::string own_command() {
   }
   if (text.size() > 300) text = text.substr(0, 297) + "...";
   return text.empty() ? "spikeq" : text;
+}
+
+// Test seam (run_lock.h): SPIKEQ_FAULT_LOCK_PAUSE_MS, between taking the lock and
+// writing the holder's description.
+void pause_for_test() {
+  static const char* const text = std::getenv("SPIKEQ_FAULT_LOCK_PAUSE_MS");
+  if (text != nullptr) std::this_thread::sleep_for(std::chrono::milliseconds(std::strtoll(text, nullptr, 10)));
 }
 
 std::string read_all(int fd) {
@@ -125,6 +133,7 @@ Outcome try_acquire(const std::string& dir, int& fd, std::string& error) {
       struct stat ours{}, named{};
       if (::fstat(fd, &ours) == 0 && ::stat(path.c_str(), &named) == 0 && ours.st_ino == named.st_ino &&
           ours.st_dev == named.st_dev) {
+        pause_for_test();
         const std::string text = "pid " + std::to_string(::getpid()) + "\ncommand " + own_command() +
                                  "\nstarted " + utc_now_iso8601() + "\n";
         if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {

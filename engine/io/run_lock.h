@@ -18,6 +18,11 @@
 // holder exits however it exits, so a lock file left by a killed run blocks
 // nothing. The holder removes the file when it is done (while still holding the
 // lock; a process that opened the old file sees that it was replaced and retries).
+//
+// Test seam: the environment variable SPIKEQ_FAULT_LOCK_PAUSE_MS=N makes a process
+// that has just taken a lock wait N milliseconds before it writes its pid, command
+// and start time into the lock file, holding open the moment in which others find
+// the lock held and the file not yet written.
 #pragma once
 
 #include <optional>
