@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -36,6 +37,13 @@ std::string own_command() {
   return text.empty() ? "spikeq" : text;
 }
 
+// Test seam (run_lock.h): SPIKEQ_FAULT_LOCK_PAUSE_MS, between taking the lock and
+// writing the holder's description.
+void pause_for_test() {
+  static const char* const text = std::getenv("SPIKEQ_FAULT_LOCK_PAUSE_MS");
+  if (text != nullptr) std::this_thread::sleep_for(std::chrono::milliseconds(std::strtoll(text, nullptr, 10)));
+}
+
 std::string read_all(int fd) {
   std::string text;
   char buf[1024];
@@ -49,14 +57,26 @@ std::string read_all(int fd) {
   return text;
 }
 
-// "pid 4711 (spikeq run net.pbtxt -o D), since 2024-05-01T12:00:00Z" from the lines
-// "pid N", "command ...", "started ..." the holder wrote.
-std::string describe_holder(const std::string& text) {
+// How long a process that finds a lock held waits for the holder's description
+// to be whole (run_lock.h). The holder writes it microseconds after taking the
+// lock; only a holder that stalls there or cannot write makes anyone wait this long.
+constexpr std::chrono::milliseconds kDescriptionWait{1000};
+
+struct Holder {
+  std::string description;  // "pid 4711 (spikeq run net.pbtxt -o D), since ..."
+  bool whole = false;       // all three lines were there
+};
+
+// The holder as described by the lines "pid N", "command ...", "started ..." it
+// writes, in that order, into the lock file. Only ended lines count (a holder
+// still writing leaves a part line); whole when all three are there. Without a
+// pid line the description is "another spikeq process".
+Holder describe_holder(const std::string& text) {
   std::string pid, command, started;
   std::size_t at = 0;
-  while (at < text.size()) {
-    std::size_t end = text.find('\n', at);
-    if (end == std::string::npos) end = text.size();
+  for (;;) {
+    const std::size_t end = text.find('\n', at);
+    if (end == std::string::npos) break;
     const std::string line = text.substr(at, end - at);
     at = end + 1;
     const std::size_t space = line.find(' ');
@@ -66,24 +86,32 @@ std::string describe_holder(const std::string& text) {
     else if (key == "command") command = value;
     else if (key == "started") started = value;
   }
-  if (pid.empty()) return "another spikeq process";
-  std::string d = "pid " + pid;
-  if (!command.empty()) d += " (" + command + ")";
-  if (!started.empty()) d += ", since " + started;
-  return d;
+  Holder h{"another spikeq process", !pid.empty() && !command.empty() && !started.empty()};
+  if (pid.empty()) return h;
+  h.description = "pid " + pid;
+  if (!command.empty()) h.description += " (" + command + ")";
+  if (!started.empty()) h.description += ", since " + started;
+  return h;
 }
 
 // The holder of the lock file at `path`, if one is live. Looks without creating
 // anything: a shared lock taken and dropped at once, which fails only while an
-// exclusive holder has it.
+// exclusive holder has it. A holder found before its description is whole is
+// looked at again (the file opened afresh: the lock may have gone or changed
+// hands) until it is, or kDescriptionWait has passed.
 std::optional<std::string> probe(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  std::optional<std::string> holder;
-  if (::flock(fd, LOCK_SH | LOCK_NB) == 0) ::flock(fd, LOCK_UN);
-  else if (errno == EWOULDBLOCK) holder = describe_holder(read_all(fd));
-  ::close(fd);
-  return holder;
+  const auto deadline = std::chrono::steady_clock::now() + kDescriptionWait;
+  for (;;) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    std::optional<Holder> holder;
+    if (::flock(fd, LOCK_SH | LOCK_NB) == 0) ::flock(fd, LOCK_UN);
+    else if (errno == EWOULDBLOCK) holder = describe_holder(read_all(fd));
+    ::close(fd);
+    if (!holder) return std::nullopt;
+    if (holder->whole || std::chrono::steady_clock::now() >= deadline) return holder->description;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 }
 
 std::optional<std::string> live_ancestor(const std::string& dir) {
@@ -111,8 +139,11 @@ Outcome try_acquire(const std::string& dir, int& fd, std::string& error) {
   const std::string path = lock_path(dir);
   // A holder keeps the lock for its whole run; a prober (stats) or a holder that
   // is starting or finishing keeps it for microseconds: retry briefly before
-  // refusing, so that neither refuses a run by accident.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+  // refusing, so that neither refuses a run by accident. The refusal names the
+  // holder once its description is whole (see probe).
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + std::chrono::milliseconds(300), description_deadline = start + kDescriptionWait;
+  const std::string command = own_command();
   for (;;) {
     fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
@@ -125,10 +156,15 @@ Outcome try_acquire(const std::string& dir, int& fd, std::string& error) {
       struct stat ours{}, named{};
       if (::fstat(fd, &ours) == 0 && ::stat(path.c_str(), &named) == 0 && ours.st_ino == named.st_ino &&
           ours.st_dev == named.st_dev) {
-        const std::string text = "pid " + std::to_string(::getpid()) + "\ncommand " + own_command() +
-                                 "\nstarted " + utc_now_iso8601() + "\n";
-        if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
-          // The lock holds without the description; others then say "another spikeq process".
+        // Emptied first: a file left by a killed run must not go on naming that run.
+        const bool emptied = ::ftruncate(fd, 0) == 0;
+        pause_for_test();
+        const std::string text = "pid " + std::to_string(::getpid()) + "\ncommand " + command + "\nstarted " +
+                                 utc_now_iso8601() + "\n";
+        if (!emptied || ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
+          // The lock holds without the description (others then wait kDescriptionWait
+          // for it and say "another spikeq process"), or, when the file could not be
+          // emptied, with the one a killed run left.
         }
         return Outcome::Locked;
       }
@@ -136,11 +172,12 @@ Outcome try_acquire(const std::string& dir, int& fd, std::string& error) {
       continue;
     }
     const int err = errno;
-    const std::string holder = err == EWOULDBLOCK ? describe_holder(read_all(fd)) : std::string();
+    const Holder holder = err == EWOULDBLOCK ? describe_holder(read_all(fd)) : Holder{};
     ::close(fd);
     fd = -1;
     if (err != EWOULDBLOCK) throw Error(path + ": cannot lock: " + std::strerror(err), Error::Kind::Runtime);
-    if (std::chrono::steady_clock::now() >= deadline) refuse(dir, holder);
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline && (holder.whole || now >= description_deadline)) refuse(dir, holder.description);
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }

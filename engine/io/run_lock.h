@@ -18,6 +18,20 @@
 // holder exits however it exits, so a lock file left by a killed run blocks
 // nothing. The holder removes the file when it is done (while still holding the
 // lock; a process that opened the old file sees that it was replaced and retries).
+//
+// The holder empties the file and writes those three lines just after it takes
+// the lock, so another process can find the lock held and the file empty or half
+// written. Such a process reads the file again, for up to a second, until the
+// three lines are whole, and only then names the holder; if they never are (a
+// holder that could not write them, or stalled), it says "in use by another
+// spikeq process".
+// (A file left by a killed run still names that run in the instant between a new
+// holder's taking the lock and emptying the file.)
+//
+// Test seam: the environment variable SPIKEQ_FAULT_LOCK_PAUSE_MS=N makes a process
+// that has just taken a lock wait N milliseconds before it writes its pid, command
+// and start time into the lock file, holding open the moment in which others find
+// the lock held and the file not yet written.
 #pragma once
 
 #include <optional>

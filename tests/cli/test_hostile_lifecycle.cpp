@@ -9,12 +9,15 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -312,6 +315,16 @@ void wait_running(const std::string& dir) {
   wait_until([&] { return status_of(dir + "/manifest.json") == "running" && exists(dir + "/.spikeq.lock"); });
 }
 
+// Whether another process holds DIR's lock (the probe `spikeq stats` makes: a
+// shared lock taken and dropped at once).
+bool lock_held(const std::string& dir) {
+  const int fd = ::open((dir + "/.spikeq.lock").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);
+  return held;
+}
+
 ProcessResult cli(const std::vector<std::string>& args, double timeout_s = 20) {
   std::vector<std::string> argv{kCli};
   argv.insert(argv.end(), args.begin(), args.end());
@@ -365,6 +378,61 @@ TEST_CASE("lifecycle: two runs started at once into one directory: exactly one p
   CHECK(m["status"] == "interrupted");
   CHECK(m["populations"][0]["spikes"].get<std::size_t>() + 1 == lines_in(dir + "/spikes.tsv"));
   CHECK_FALSE(exists(dir + "/.spikeq.lock"));
+}
+
+// The moment of the test above in which the loser used to name "another spikeq
+// process": the winner holds the lock but has not yet written its pid, command and
+// start into the lock file. SPIKEQ_FAULT_LOCK_PAUSE_MS (engine/io/run_lock.h) holds
+// that moment open.
+TEST_CASE("lifecycle: a run refused while the holder has not yet written the lock file names the holder") {
+  TempDir tmp;
+  const std::string net = write(tmp, "long.pbtxt", kLongRun);
+  const std::string dir = tmp / "d";
+  SECTION("the holder writes within the second the refused one waits: it is named") {
+    ::setenv("SPIKEQ_FAULT_LOCK_PAUSE_MS", "800", 1);
+    Child first(live_argv(net, dir));
+    ::unsetenv("SPIKEQ_FAULT_LOCK_PAUSE_MS");
+    wait_until([&] { return lock_held(dir); });
+    REQUIRE(fs::file_size(dir + "/.spikeq.lock") == 0);  // held, not yet written
+    // A run, and the two ways of looking (stats probes, recover tries to lock), all
+    // inside that moment.
+    Child second({kCli, "run", net, "-o", dir, "--force", "--duration", "10", "-q"});
+    Child stats({kCli, "stats", dir});
+    Child recover({kCli, "recover", dir});
+    const std::string holder = dir + ": in use by pid " + std::to_string(first.pid) + " (spikeq run " + net + " -o " +
+                               dir + " -q), since ";
+    check_refusal(second.finish(20), 2, holder);
+    check_refusal(stats.finish(20), 2, holder);
+    check_refusal(recover.finish(20), 2, holder);
+    wait_running(dir);
+    stop(first, SIGINT, 130);
+  }
+  SECTION("a lock file left by a killed run: the new holder's, not the dead one's, is named") {
+    Child killed(live_argv(net, dir));
+    wait_running(dir);
+    kill(killed.pid, SIGKILL);
+    killed.finish(10);
+    REQUIRE(fs::file_size(dir + "/.spikeq.lock") > 0);  // names the killed run
+    ::setenv("SPIKEQ_FAULT_LOCK_PAUSE_MS", "800", 1);
+    Child first(live_argv(net, dir, {"--force"}));
+    ::unsetenv("SPIKEQ_FAULT_LOCK_PAUSE_MS");
+    wait_until([&] { return lock_held(dir); });
+    REQUIRE(fs::file_size(dir + "/.spikeq.lock") == 0);  // emptied, not yet written
+    const ProcessResult stats = cli({"stats", dir});
+    check_refusal(stats, 2, dir + ": in use by pid " + std::to_string(first.pid) + " (spikeq run ");
+    stop(first, SIGINT, 130);
+  }
+  SECTION("a holder that never writes: after a second, the refusal says so, without naming it") {
+    ::setenv("SPIKEQ_FAULT_LOCK_PAUSE_MS", "4000", 1);
+    Child first(live_argv(net, dir));
+    ::unsetenv("SPIKEQ_FAULT_LOCK_PAUSE_MS");
+    wait_until([&] { return lock_held(dir); });
+    const ProcessResult second = cli({"run", net, "-o", dir, "--force", "--duration", "10", "-q"});
+    check_refusal(second, 2, "spikeq: " + dir + ": in use by another spikeq process");
+    CHECK(second.wall_s > 0.9);  // waited for the description before giving up on it
+    wait_running(dir);
+    stop(first, SIGINT, 130);
+  }
 }
 
 TEST_CASE("lifecycle: a second run --force into a live directory is refused and the first one's files stay whole") {
