@@ -1,5 +1,9 @@
 #include "engine/core/rank_share.h"
 
+#include <string>
+
+#include "netdefs/error.h"
+
 namespace spikeq {
 
 std::uint64_t lif_node_count(const NetworkSpec& spec) {
@@ -29,6 +33,20 @@ RankShare rank_share(const NetworkSpec& spec, std::uint64_t rank, std::uint64_t 
   s.node_begin = rank == 0 ? 0 : lif_node(spec, s.lif_begin);
   s.node_end = rank + 1 == ranks ? static_cast<NodeId>(spec.total_nodes()) : lif_node(spec, s.lif_end);
   return s;
+}
+
+void check_stores_share(const Network& net, const RankShare& share, std::uint64_t rank, std::uint64_t ranks) {
+  if (share.node_begin < share.node_end &&
+      (share.node_begin < net.stored_targets_begin() || share.node_end > net.stored_targets_end()))
+    throw Error("process " + std::to_string(rank) + " of " + std::to_string(ranks) + " owns nodes [" +
+                    std::to_string(share.node_begin) + ", " + std::to_string(share.node_end) +
+                    ") but its network stores the edges into [" + std::to_string(net.stored_targets_begin()) + ", " +
+                    std::to_string(net.stored_targets_end()) + ") only",
+                Error::Kind::Runtime);
+}
+
+bool stores_only(const Network& net, NodeId first, NodeId last) {
+  return net.stored_targets_begin() >= first && net.stored_targets_end() <= last;
 }
 
 }  // namespace spikeq

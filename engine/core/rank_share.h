@@ -23,4 +23,11 @@ RankShare rank_share(const NetworkSpec& spec, std::uint64_t rank, std::uint64_t 
 NodeId lif_node(const NetworkSpec& spec, std::uint64_t lif_index);
 std::uint64_t lif_node_count(const NetworkSpec& spec);
 
+// Throws Error (Runtime) unless `net` stores the edges into every node of
+// `share` (the whole network, or that process's part): a driver's check.
+void check_stores_share(const Network& net, const RankShare& share, std::uint64_t rank, std::uint64_t ranks);
+// Whether every edge `net` stores reaches a node of [first, last): then a block
+// owning those nodes takes the rows whole, with no search.
+bool stores_only(const Network& net, NodeId first, NodeId last);
+
 }  // namespace spikeq

@@ -129,12 +129,7 @@ void EventDriver::init_blocks(unsigned threads) {
   own_last_ = share.node_end;
   // The network holds the edges into every node this process owns (all of
   // them, or this process's part), and nothing else is needed of it.
-  if (own_first_ < own_last_ && (own_first_ < net_.stored_targets_begin() || own_last_ > net_.stored_targets_end()))
-    throw Error("process " + std::to_string(rank) + " of " + std::to_string(ranks) + " owns nodes [" +
-                    std::to_string(own_first_) + ", " + std::to_string(own_last_) +
-                    ") but its network stores the edges into [" + std::to_string(net_.stored_targets_begin()) + ", " +
-                    std::to_string(net_.stored_targets_end()) + ") only",
-                Error::Kind::Runtime);
+  check_stores_share(net_, share, rank, ranks);
   const std::uint64_t count = std::max<std::uint64_t>(1, std::min<std::uint64_t>(threads, hi - lo));
   blocks_.resize(count);
   for (std::uint64_t k = 1; k < count; ++k) {
@@ -144,8 +139,7 @@ void EventDriver::init_blocks(unsigned threads) {
   blocks_.front().first = own_first_;
   blocks_.back().last = own_last_;
   // One block whose nodes are all the network stores edges into: rows are its own.
-  blocks_.front().whole =
-      count == 1 && net_.stored_targets_begin() >= own_first_ && net_.stored_targets_end() <= own_last_;
+  blocks_.front().whole = count == 1 && stores_only(net_, own_first_, own_last_);
   for (Block& b : blocks_) {
     b.stop_check = StopCheck(stop_);
     b.spikes_per_population.assign(spec.populations.size(), 0);

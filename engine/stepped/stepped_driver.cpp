@@ -292,7 +292,7 @@ void SteppedDriver::fan_out(Block& b, NodeId n, std::uint64_t k) {
     const std::uint64_t arrival = k + delays[g];
     if (arrival > plan_.steps) continue;
     if (b.counts_fan_outs) {
-      const std::uint64_t edges_in_group = net_.group_end(n, g) - net_.group_begin(n, g);
+      const std::uint64_t edges_in_group = net_.group_edges_all_ranks(n, g);  // every process's
       b.recurrent_pulses += edges_in_group;
       b.queue_entries += edges_in_group > 0;
     }

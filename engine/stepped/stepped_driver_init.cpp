@@ -173,6 +173,7 @@ void SteppedDriver::init_probes() {
 void SteppedDriver::init_blocks(unsigned threads) {
   const std::uint64_t rank = exchange_ ? exchange_->rank() : 0, ranks = exchange_ ? exchange_->ranks() : 1;
   const RankShare share = rank_share(net_.spec(), rank, ranks);
+  check_stores_share(net_, share, rank, ranks);  // the whole network, or this process's part
   const auto lo = static_cast<std::uint32_t>(share.lif_begin), hi = static_cast<std::uint32_t>(share.lif_end);
   const std::uint64_t own = hi - lo;
   const std::uint64_t wanted = std::max(threads, 1u);
@@ -210,7 +211,9 @@ void SteppedDriver::init_blocks(unsigned threads) {
   }
   epoch_spikes_.fired_at.assign(epoch_steps_ + 1, 0);
   rank_spikes_.resize(ranks);
-  whole_ = n_blocks == 1 && ranks == 1;
+  // One block, and the network stores only its nodes' edges (one process, or
+  // this process's part): rows are taken whole.
+  whole_ = n_blocks == 1 && stores_only(net_, share.node_begin, share.node_end);
   if (n_blocks > 1) arena_ = std::make_unique<Arena>(static_cast<int>(n_blocks));
   if (!whole_) init_row_splits();
 }

@@ -8,10 +8,12 @@
 
 #include <atomic>
 #include <cstring>
+#include <memory>
 #include <thread>
 
 #include "engine/stepped/stepped_driver.h"
 #include "local_exchange.h"
+#include "local_parts.h"
 #include "spec_builders.h"
 
 using namespace spikeq;
@@ -50,11 +52,15 @@ Result run_on(const Network& net, unsigned threads, std::atomic<bool>* stop = nu
 }
 
 // R SteppedDrivers as R processes (LocalExchangeGroup), T threads each: rank
-// 0's sink gets the output, every rank returns the same summed stats. A stop
-// (stop_after_batch > 0) is set by rank 0's sink for the last rank alone: the
-// trade must carry it to the others.
-Result run_split(const Network& net, unsigned ranks, unsigned threads, int stop_after_batch = 0) {
+// 0's sink gets the output, every rank returns the same summed stats. Each
+// process builds its part of `spec` (with the others, as MPI ranks do), or,
+// given `whole`, they all share that whole network. A stop (stop_after_batch >
+// 0) is set by rank 0's sink for the last rank alone: the trade must carry it
+// to the others.
+Result run_split(const NetworkSpec& spec, unsigned ranks, unsigned threads, int stop_after_batch = 0,
+                 const Network* whole = nullptr) {
   test::LocalExchangeGroup group(ranks);
+  test::LocalReduceGroup build_group(ranks);
   std::vector<std::atomic<bool>> stops(ranks);
   std::vector<Result> results(ranks);
   std::vector<std::thread> processes;
@@ -63,8 +69,13 @@ Result run_split(const Network& net, unsigned ranks, unsigned threads, int stop_
     results[r].sink.stop_after_batch = r == 0 ? stop_after_batch : 0;
     results[r].sink.stop_after_batch_flag = &stops[ranks - 1];
     processes.emplace_back([&, r] {
+      std::unique_ptr<const Network> part;
+      if (whole == nullptr) {
+        const NetworkPart p = build_group.part(spec, r);
+        part = std::make_unique<const Network>(spec, 0, nullptr, 1, &p);
+      }
       test::LocalExchangeGroup::Member member(group, r);
-      SteppedDriver driver(net, 0, results[r].sink, &stops[r], threads, &member);
+      SteppedDriver driver(whole ? *whole : *part, 0, results[r].sink, &stops[r], threads, &member);
       results[r].stats = driver.run();
     });
   }
@@ -258,22 +269,26 @@ TEST_CASE("stepped processes: one network over R processes x T threads is identi
     const Network net(c.spec);
     const Result one = run_on(net, 1);
     CHECK(one.stats.recurrent_pulses > 1000);
+    // Each process holds its part of the network.
     for (unsigned ranks : {1u, 2u, 3u})
       for (unsigned threads : {1u, 2u, 3u}) {
         CAPTURE(ranks, threads);
-        check_identical(one, run_split(net, ranks, threads));
+        check_identical(one, run_split(c.spec, ranks, threads));
       }
     CAPTURE("more processes than LIF nodes: some own none");
-    check_identical(one, run_split(net, 500, 1));
+    check_identical(one, run_split(c.spec, 500, 1));
+    CAPTURE("every process holding the whole network");
+    check_identical(one, run_split(c.spec, 2, 2, 0, &net));
   }
 }
 
 TEST_CASE("stepped processes: a stop seen by one process ends all at the same epoch, a prefix") {
-  const Network net(on_grid(small_brunel()));
+  const NetworkSpec spec = on_grid(small_brunel());
+  const Network net(spec);
   const Result whole = run_on(net, 1);
   for (unsigned threads : {1u, 2u}) {
     CAPTURE(threads);
-    const Result part = run_split(net, 3, threads, 1);
+    const Result part = run_split(spec, 3, threads, 1);
     CHECK(part.stats.interrupted);
     // Set after the first batch (10.5 ms), seen by the last rank at the end of
     // an epoch after that: which one depends on when rank 0's flush ran.
