@@ -195,6 +195,7 @@ void EventDriver::init_state() {
     for (NodeId local = 0; local < pop.size; ++local) {
       const NodeId n = pop.first + local;
       train_begin_[n] = static_cast<std::uint32_t>(trains_.size());
+      if (!owns(n)) continue;  // another process's node: no trains here (64 bytes each)
       for (std::size_t p : trains_into_population[i]) {
         const ProjectionSpec& ps = spec.projections[p];
         const double rate = net_.in_degrees(p)[local] * spec.populations[ps.source].poisson.rate_hz * 1e-3;
