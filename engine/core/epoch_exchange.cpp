@@ -1,5 +1,7 @@
 #include "engine/core/epoch_exchange.h"
 
+#include <algorithm>
+
 #include "netdefs/error.h"
 
 namespace spikeq {
@@ -54,6 +56,19 @@ std::uint64_t EpochExchange::next_count(unsigned from, std::size_t item_bytes) {
   if (n > (end_[from] - cursor_[from]) / item_bytes)
     throw Error("epoch exchange: a process's message is shorter than its section says", Error::Kind::Runtime);
   return n;
+}
+
+void sum_counts_over_processes(EpochExchange& exchange, RunStats& stats) {
+  std::vector<std::uint64_t> counts = stats.spikes_per_population;
+  counts.push_back(stats.recurrent_pulses);
+  counts.push_back(stats.external_pulses);
+  counts.push_back(stats.queue_entries);
+  exchange.sum(counts);
+  const std::size_t pops = stats.spikes_per_population.size();
+  std::copy_n(counts.begin(), pops, stats.spikes_per_population.begin());
+  stats.recurrent_pulses = counts[pops];
+  stats.external_pulses = counts[pops + 1];
+  stats.queue_entries = counts[pops + 2];
 }
 
 }  // namespace spikeq

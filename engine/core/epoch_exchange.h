@@ -17,6 +17,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "engine/core/run_stats.h"
+
 namespace spikeq {
 
 struct EpochFlags {
@@ -76,5 +78,10 @@ class EpochExchange {
   std::vector<std::size_t> cursor_, end_;  // per process: next section, end of its message
   std::uint64_t bytes_sent_ = 0;
 };
+
+// Collective, once at a run's end: each process counted its own nodes' part of
+// `stats` (spikes per population, pulses, queue entries); afterwards every
+// process holds the sums, the run's counts.
+void sum_counts_over_processes(EpochExchange& exchange, RunStats& stats);
 
 }  // namespace spikeq

@@ -291,7 +291,7 @@ RunStats EventDriver::run() {
     }
     stats_.interrupted = true;
   }
-  if (exchange_) sum_over_processes();
+  if (exchange_) sum_counts_over_processes(*exchange_, stats_);
   return stats_;
 }
 
@@ -311,19 +311,6 @@ void EventDriver::run_epochs() {
       return;
     }
   }
-}
-
-void EventDriver::sum_over_processes() {
-  std::vector<std::uint64_t> counts = stats_.spikes_per_population;
-  counts.push_back(stats_.recurrent_pulses);
-  counts.push_back(stats_.external_pulses);
-  counts.push_back(stats_.queue_entries);
-  exchange_->sum(counts);
-  const std::size_t pops = stats_.spikes_per_population.size();
-  std::copy_n(counts.begin(), pops, stats_.spikes_per_population.begin());
-  stats_.recurrent_pulses = counts[pops];
-  stats_.external_pulses = counts[pops + 1];
-  stats_.queue_entries = counts[pops + 2];
 }
 
 bool EventDriver::run_epoch(double t_end, bool last) {

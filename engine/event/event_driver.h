@@ -168,7 +168,6 @@ class EventDriver {
   void run_epochs();
   // Returns true when the processes agreed to stop after this epoch.
   bool run_epoch(double t_end, bool last);
-  void sum_over_processes();
   void take_epoch_deliveries(double t_end);
   void run_block(Block& b, double t_end, bool last);
   void end_epoch_nodes(Block& b, double t_end, bool last);

@@ -81,7 +81,8 @@ RunStats SteppedDriver::run() {
     stats_.recurrent_pulses += b.recurrent_pulses;
     stats_.queue_entries += b.queue_entries;
   }
-  if (exchange_) sum_over_processes();
+  // Each process counted its own nodes (rank 0 also the Poisson sources and the fan-outs).
+  if (exchange_) sum_counts_over_processes(*exchange_, stats_);
   return stats_;
 }
 

@@ -190,7 +190,6 @@ class SteppedDriver {
   // with one process).
   bool gather_epoch_spikes(std::uint64_t k0, std::uint64_t k1);
   void merge_ranks(std::uint64_t steps);
-  void sum_over_processes();
   struct Stretch {
     std::uint64_t begin, end;
     bool filter;

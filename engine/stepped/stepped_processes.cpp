@@ -1,8 +1,7 @@
 // What crosses between the SteppedDriver's blocks, and between processes, at
 // an epoch's end (engine/stepped/stepped_driver.h, "Processes"): the epoch's
 // LIF spikes, merged in (step, node) order for every block's fan-out in the
-// next epoch; the recorded spikes and samples, to rank 0; the stop flag; and
-// at the run's end the counts.
+// next epoch; the recorded spikes and samples, to rank 0; the stop flag.
 #include "engine/stepped/stepped_driver.h"
 #include "engine/stepped/stepped_driver_parts.h"
 #include "netdefs/error.h"
@@ -79,21 +78,6 @@ void SteppedDriver::merge_ranks(std::uint64_t steps) {
       all.fired.insert(all.fired.end(), r.fired.begin() + r.fired_at[i], r.fired.begin() + r.fired_at[i + 1]);
   }
   all.fired_at[steps] = static_cast<std::uint32_t>(all.fired.size());
-}
-
-// Each process counted its own nodes (and rank 0 the Poisson sources and the
-// fan-outs): the run's counts are the sums.
-void SteppedDriver::sum_over_processes() {
-  std::vector<std::uint64_t> counts = stats_.spikes_per_population;
-  counts.push_back(stats_.external_pulses);
-  counts.push_back(stats_.recurrent_pulses);
-  counts.push_back(stats_.queue_entries);
-  exchange_->sum(counts);
-  const std::size_t pops = stats_.spikes_per_population.size();
-  std::copy(counts.begin(), counts.begin() + static_cast<std::ptrdiff_t>(pops), stats_.spikes_per_population.begin());
-  stats_.external_pulses = counts[pops];
-  stats_.recurrent_pulses = counts[pops + 1];
-  stats_.queue_entries = counts[pops + 2];
 }
 
 }  // namespace spikeq::stepped

@@ -13,8 +13,10 @@
 #include "engine/core/memory_estimate.h"
 #include "engine/core/network.h"
 #include "engine/core/rank_share.h"
+#include "build_specs.h"
 #include "local_parts.h"
 #include "netdefs/loader.h"
+#include "build_specs.h"
 #include "spec_builders.h"
 
 using namespace spikeq;
@@ -22,58 +24,19 @@ using namespace spikeq::test;
 
 namespace {
 
-// Every rule, multapses and autapses, two delay groups from one population, two
-// projections of one group into one population (rows that list a target twice,
-// edge projections written in pass 2), shared and independent Poisson trains,
-// and a sparse group (most rows empty on most parts).
-NetworkSpec mixed_spec() {
-  auto ee = projection(1, 1, RuleKind::FixedIndegree, 0.1, 1.5);
-  ee.indegree = 60;
-  auto ei = projection(1, 2, RuleKind::FixedIndegree, 0.1, 1.5);
-  ei.indegree = 60;
-  auto ee_slow = projection(1, 1, RuleKind::FixedIndegree, 0.05, 3.0);
-  ee_slow.indegree = 25;
-  ee_slow.allow_multapses = true;
-  ee_slow.allow_autapses = true;
-  auto ie = projection(2, 1, RuleKind::PairwiseBernoulli, -0.5, 1.5);
-  ie.p = 0.2;
-  auto ie_twin = projection(2, 1, RuleKind::FixedIndegree, -0.2, 1.5);  // ie's group and target population
-  ie_twin.indegree = 10;
-  auto ii = projection(2, 2, RuleKind::AllToAll, -0.5, 2.0);
-  auto one = projection(1, 1, RuleKind::OneToOne, 0.3, 3.0);  // joins ee_slow's group
+// build_specs.h's mixed network and a sparse group (most rows empty on most
+// parts), and independent trains with a random in-degree.
+NetworkSpec mixed_with_sparse_rows() {
+  NetworkSpec spec = mixed_spec(3);
   auto sparse = projection(2, 2, RuleKind::PairwiseBernoulli, 0.1, 4.0);  // ~2 edges per row
   sparse.p = 0.02;
-  auto ext = projection(0, 1, RuleKind::FixedIndegree, 0.1, 1.0);  // independent trains: no edges
-  ext.indegree = 30;
   auto ext_bernoulli = projection(0, 2, RuleKind::PairwiseBernoulli, 0.1, 1.0);  // independent, random in-degree
   ext_bernoulli.p = 0.3;
-  auto shared = projection(0, 2, RuleKind::PairwiseBernoulli, 0.1, 1.0);
-  shared.p = 0.1;
-  shared.independent_trains = false;
-  return network({poisson_population("ext", 200, 10), lif_population("e", 400), lif_population("i", 100)},
-                 {ee, ei, ee_slow, ie, ie_twin, ii, one, sparse, ext, ext_bernoulli, shared}, 100, 3);
+  spec.projections.push_back(sparse);
+  spec.projections.push_back(ext_bernoulli);
+  return spec;
 }
 
-// One projection per group and target population: the build keeps its
-// fixed_indegree draws (24 bits from the 70,000-node population) and derives
-// edge projections from targets.
-NetworkSpec kept_draws_spec() {
-  auto wide = projection(1, 2, RuleKind::FixedIndegree, 0.1, 1.5);
-  wide.indegree = 40;
-  auto wide_multapses = projection(1, 2, RuleKind::FixedIndegree, 0.1, 2.5);
-  wide_multapses.indegree = 30;
-  wide_multapses.allow_multapses = true;
-  auto narrow = projection(2, 2, RuleKind::FixedIndegree, -0.5, 1.5);
-  narrow.indegree = 25;
-  auto back = projection(2, 1, RuleKind::PairwiseBernoulli, 0.2, 1.5);
-  back.p = 0.01;
-  auto all = projection(2, 3, RuleKind::AllToAll, 0.2, 1.5);
-  auto ext = projection(0, 3, RuleKind::FixedIndegree, 0.1, 1.0);
-  ext.indegree = 8;
-  return network({poisson_population("ext", 50, 10), lif_population("w", 70000), lif_population("t", 300),
-                  lif_population("u", 40)},
-                 {wide, wide_multapses, narrow, back, all, ext}, 100, 5);
-}
 
 NetworkSpec netdef(const std::string& name) {
   return load_netdef_file(std::string(SPIKEQ_SOURCE_DIR) + "/netdefs/" + name, {});
@@ -152,8 +115,8 @@ TEST_CASE("parts: the R parts' rows make the whole network's, and every part has
     NetworkSpec spec;
   };
   std::vector<Case> cases;
-  cases.push_back({"mixed", mixed_spec()});
-  cases.push_back({"kept draws", kept_draws_spec()});
+  cases.push_back({"mixed", mixed_with_sparse_rows()});
+  cases.push_back({"kept draws", kept_draws_spec(5)});
   for (const char* file : {"brunel2000_ai.pbtxt", "brunel2000_phase.pbtxt", "balanced_input.pbtxt",
                            "free_membrane.pbtxt", "ou_lif.pbtxt"})
     cases.push_back({file, netdef(file)});
@@ -167,7 +130,7 @@ TEST_CASE("parts: the R parts' rows make the whole network's, and every part has
     }
   }
   // The sparse group really has rows whose targets are all on other parts.
-  const NetworkSpec spec = mixed_spec();
+  const NetworkSpec spec = mixed_with_sparse_rows();
   const auto parts = build_parts(spec, 3);
   std::uint64_t elsewhere = 0;
   for (const auto& part : parts)
@@ -223,7 +186,7 @@ TEST_CASE("parts: the memory estimate of a rank (RunShape::ranks) follows its pa
 }
 
 TEST_CASE("parts: a stop seen by one rank's build stops every rank's, none waits forever") {
-  const NetworkSpec spec = mixed_spec();
+  const NetworkSpec spec = mixed_with_sparse_rows();
   for (const unsigned stopped_rank : {0u, 2u}) {
     INFO("stopped rank " << stopped_rank);
     std::vector<std::atomic<bool>> stops(3);
