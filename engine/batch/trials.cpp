@@ -12,11 +12,11 @@
 #include <mutex>
 #include <new>
 
-#include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/info.h>
 #include <oneapi/tbb/task_arena.h>
 #include <oneapi/tbb/task_group.h>
 
+#include "engine/core/thread_allowance.h"
 #include "engine/analysis/recorded_run.h"
 #include "engine/io/manifest.h"
 #include "engine/core/network.h"
@@ -76,11 +76,7 @@ class Batch {
     const std::size_t tasks = points_.size() * options_.trials;
     const int threads = options_.threads > 0 ? static_cast<int>(options_.threads) : tbb::info::default_concurrency();
     result_.threads = static_cast<unsigned>(threads);
-    // TBB caps its workers at the core count unless told otherwise; T threads
-    // were asked for (more than the cores only oversubscribes, it stays correct).
-    tbb::global_control allow(tbb::global_control::max_allowed_parallelism,
-                              std::max<std::size_t>(static_cast<std::size_t>(threads),
-                                                    static_cast<std::size_t>(tbb::info::default_concurrency())));
+    const ThreadAllowance allow(static_cast<unsigned>(threads));
     // Threads go to tasks first; with fewer tasks than threads, each task's one
     // network is split over the threads left over (EventDriver/SteppedDriver).
     // With tasks spread over ranks (options_.tasks) `tasks` counts all of them: a

@@ -17,6 +17,7 @@
 
 #include "commands.h"
 #include "flags.h"
+#include "engine/core/thread_allowance.h"
 #include "engine/io/manifest.h"
 #include "engine/core/memory_estimate.h"
 #include "engine/core/network.h"
@@ -157,6 +158,7 @@ int run_one(const NetworkSpec& spec, const RunOptions& opt, const std::string& d
   const auto t0 = clock::now();
   // One run: every thread builds the network and then simulates it.
   const unsigned threads = run_threads(opt);
+  const ThreadAllowance allow(threads);
   std::unique_ptr<const Network> built;
   try {
     const std::optional<NetworkPart> part = split ? std::optional(rank_part(spec, split->comm)) : std::nullopt;
@@ -279,6 +281,7 @@ int run_share(const NetworkSpec& spec, const RunOptions& opt, std::uint64_t tria
     void samples(std::span<const VoltageSample>) override {}
   } discard;
   const unsigned threads = run_threads(opt);
+  const ThreadAllowance allow(threads);
   std::unique_ptr<const Network> net;
   try {
     const NetworkPart part = rank_part(spec, split.comm);

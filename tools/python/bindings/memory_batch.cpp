@@ -5,11 +5,11 @@
 #include <mutex>
 #include <new>
 
-#include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/info.h>
 #include <oneapi/tbb/task_arena.h>
 #include <oneapi/tbb/task_group.h>
 
+#include "engine/core/thread_allowance.h"
 #include "engine/io/manifest.h"
 #include "engine/core/network.h"
 #include "engine/batch/simulate.h"
@@ -58,9 +58,7 @@ class Batch {
                                                             : tbb::info::default_concurrency(),
                                       static_cast<int>(std::max<std::size_t>(tasks, 1)));
     result_.threads = static_cast<unsigned>(threads);
-    tbb::global_control allow(tbb::global_control::max_allowed_parallelism,
-                              std::max<std::size_t>(static_cast<std::size_t>(threads),
-                                                    static_cast<std::size_t>(tbb::info::default_concurrency())));
+    const ThreadAllowance allow(static_cast<unsigned>(threads));
     tbb::task_arena arena(threads);
     arena.execute([&] {
       tbb::task_group workers;
