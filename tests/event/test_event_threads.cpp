@@ -65,30 +65,20 @@ Outcome run(const Network& net, unsigned threads, int stop_after_batches = 0) {
 // given `whole`, they all share that whole network.
 Outcome run_split(const NetworkSpec& spec, unsigned ranks, unsigned threads, int stop_after_batches = 0,
                   const Network* whole = nullptr) {
-  test::LocalExchangeGroup group(ranks);
-  test::LocalReduceGroup build_group(ranks);
   std::vector<std::atomic<bool>> stops(ranks);
   std::vector<Collector> sinks(ranks);
   std::vector<RunStats> stats(ranks);
-  std::vector<std::thread> processes;
   for (unsigned r = 0; r < ranks; ++r) {
     stops[r] = false;
     // A stop reaches one process only (rank ranks-1, from rank 0's sink): the
     // trade must carry it to the others.
     sinks[r].stop_after_batches = r == 0 ? stop_after_batches : 0;
     sinks[r].stop = &stops[ranks - 1];
-    processes.emplace_back([&, r] {
-      std::unique_ptr<const Network> part;
-      if (whole == nullptr) {
-        const NetworkPart p = build_group.part(spec, r);
-        part = std::make_unique<const Network>(spec, 0, nullptr, 1, &p);
-      }
-      test::LocalExchangeGroup::Member member(group, r);
-      EventDriver driver(whole ? *whole : *part, 3, sinks[r], &stops[r], threads, &member);
-      stats[r] = driver.run();
-    });
   }
-  for (std::thread& p : processes) p.join();
+  test::run_as_processes(spec, ranks, whole, [&](unsigned r, const Network& net, EpochExchange& exchange) {
+    EventDriver driver(net, 3, sinks[r], &stops[r], threads, &exchange);
+    stats[r] = driver.run();
+  });
   for (unsigned r = 1; r < ranks; ++r) {
     CHECK(sinks[r].spike_list.empty());
     CHECK(stats[r].spikes_per_population == stats[0].spikes_per_population);

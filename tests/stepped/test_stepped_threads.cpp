@@ -59,27 +59,17 @@ Result run_on(const Network& net, unsigned threads, std::atomic<bool>* stop = nu
 // to the others.
 Result run_split(const NetworkSpec& spec, unsigned ranks, unsigned threads, int stop_after_batch = 0,
                  const Network* whole = nullptr) {
-  test::LocalExchangeGroup group(ranks);
-  test::LocalReduceGroup build_group(ranks);
   std::vector<std::atomic<bool>> stops(ranks);
   std::vector<Result> results(ranks);
-  std::vector<std::thread> processes;
   for (unsigned r = 0; r < ranks; ++r) {
     stops[r] = false;
     results[r].sink.stop_after_batch = r == 0 ? stop_after_batch : 0;
     results[r].sink.stop_after_batch_flag = &stops[ranks - 1];
-    processes.emplace_back([&, r] {
-      std::unique_ptr<const Network> part;
-      if (whole == nullptr) {
-        const NetworkPart p = build_group.part(spec, r);
-        part = std::make_unique<const Network>(spec, 0, nullptr, 1, &p);
-      }
-      test::LocalExchangeGroup::Member member(group, r);
-      SteppedDriver driver(whole ? *whole : *part, 0, results[r].sink, &stops[r], threads, &member);
-      results[r].stats = driver.run();
-    });
   }
-  for (std::thread& p : processes) p.join();
+  test::run_as_processes(spec, ranks, whole, [&](unsigned r, const Network& net, EpochExchange& exchange) {
+    SteppedDriver driver(net, 0, results[r].sink, &stops[r], threads, &exchange);
+    results[r].stats = driver.run();
+  });
   for (unsigned r = 1; r < ranks; ++r) {
     CHECK(results[r].sink.spike_list.empty());
     CHECK(results[r].sink.sample_list.empty());

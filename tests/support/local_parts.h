@@ -14,6 +14,7 @@
 #include "engine/core/network.h"
 #include "engine/core/rank_share.h"
 #include "engine/core/stop_check.h"
+#include "local_exchange.h"
 
 namespace spikeq::test {
 
@@ -66,6 +67,28 @@ inline std::vector<std::unique_ptr<const Network>> build_parts(const NetworkSpec
     });
   for (std::thread& b : builders) b.join();
   return parts;
+}
+
+// Runs run(rank, network, exchange) on `ranks` threads standing for as many
+// processes, which trade through one LocalExchangeGroup: each first builds its
+// part of `spec` with the others, as MPI ranks do, or, given `whole`, they all
+// use that whole network.
+template <class Run>
+void run_as_processes(const NetworkSpec& spec, unsigned ranks, const Network* whole, const Run& run) {
+  LocalExchangeGroup group(ranks);
+  LocalReduceGroup build_group(ranks);
+  std::vector<std::thread> processes;
+  for (unsigned r = 0; r < ranks; ++r)
+    processes.emplace_back([&, r] {
+      std::unique_ptr<const Network> part;
+      if (whole == nullptr) {
+        const NetworkPart p = build_group.part(spec, r);
+        part = std::make_unique<const Network>(spec, 0, nullptr, 1, &p);
+      }
+      LocalExchangeGroup::Member member(group, r);
+      run(r, whole ? *whole : *part, member);
+    });
+  for (std::thread& p : processes) p.join();
 }
 
 }  // namespace spikeq::test
